@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// api.c -- JSON views of field-described objects and of running channels.
+#include "admin/admin.h"
+
+json_t *admin_object_json(const field_t *fields, size_t count, const void *object)
+{
+    json_t *json = json_object();
+    for (size_t i = 0; i < count; i++) {
+        const field_t *f = &fields[i];
+        const void *p = (const char *)object + f->offset;
+        json_t *value = NULL;
+        switch (f->type) {
+        case FIELD_STRING: {
+            const char *s = *(char *const *)p;
+            value = json_string(s ? s : "");
+            break;
+        }
+        case FIELD_INT:
+            value = json_integer(*(const int64_t *)p);
+            break;
+        case FIELD_BOOL:
+            value = json_boolean(*(const bool *)p);
+            break;
+        case FIELD_ENUM:
+            value = json_string(f->choices[*(const int *)p]);
+            break;
+        case FIELD_STRINGS: {
+            const strlist_t *list = p;
+            value = json_array();
+            for (size_t j = 0; j < list->count; j++)
+                json_array_append_new(value, json_string(list->items[j]));
+            break;
+        }
+        }
+        json_object_set_new(json, f->name, value ? value : json_null());
+    }
+    return json;
+}
+
+json_t *admin_channel_json(const channel_t *channel)
+{
+    json_t *json = admin_object_json(channel_fields, channel_field_count, channel_config(channel));
+    channel_info_t info;
+    channel_get_info(channel, &info);
+    json_object_set_new(json, "state", json_string(channel_state_name(info.state)));
+    json_object_set_new(json, "state_reason", json_string(info.reason));
+    json_object_set_new(json, "source", info.source_url ? json_string(info.source_url) : json_null());
+    json_object_set_new(json, "input_bitrate", json_integer((json_int_t)info.input_bitrate));
+    json_object_set_new(json, "viewers", json_integer(info.viewers));
+    const channel_stats_t *s = &info.stats;
+    json_t *stats = json_pack("{sI sI sI sI sI sI sI sI sI sI sI}", "bytes_in", (json_int_t)s->bytes_in,
+                              "packets_in", (json_int_t)s->packets_in, "cc_errors", (json_int_t)s->cc_errors,
+                              "sync_losses", (json_int_t)s->sync_losses, "rtp_lost", (json_int_t)s->rtp_lost,
+                              "source_errors", (json_int_t)s->source_errors, "keyframes", (json_int_t)s->keyframes,
+                              "psi_errors", (json_int_t)s->psi_errors, "viewers_skipped",
+                              (json_int_t)s->viewers_skipped, "viewers_dropped", (json_int_t)s->viewers_dropped,
+                              "bytes_out", (json_int_t)s->bytes_out);
+    json_object_set_new(json, "stats", stats);
+    return json;
+}

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// app.h -- where the areas are wired together: the server and the CLI.
+#ifndef ANTENNE_APP_H
+#define ANTENNE_APP_H
+
+#include <stdint.h>
+
+typedef struct app_options {
+    const char *data_dir;
+    const char *listen_host;
+    uint16_t listen_port;
+    uint32_t ring_bytes;
+    uint32_t flush_ms;
+    uint32_t poll_ms;        /* how often the database is checked for changes */
+} app_options_t;
+
+/* Runs the server until SIGINT/SIGTERM. Returns a process exit code. */
+int app_serve(const app_options_t *options);
+
+/* The command line: antenne [--data DIR] <command> ... Returns an exit code. */
+int app_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+// channel.c -- the input side of a channel: starts its source, aligns and
+// analyses the TS, appends it to the ring, remembers keyframes, and keeps
+// the channel's state and statistics.
+//
+// States: IDLE --(always-on, or first viewer)--> STARTING --(packets)--> UP
+//         UP --(source error, or 2 s without packets)--> DOWN --(packets)--> UP
+//         any --(on-demand, idle_timeout after last viewer)--> IDLE
+#include "channel/channel_private.h"
+
+#include <bitstream/mpeg/ts.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANNEL_STALL_US (2u * 1000u * 1000u)
+
+const char *channel_state_name(channel_state_t state)
+{
+    static const char *const names[] = {"idle", "starting", "up", "down"};
+    return names[state];
+}
+
+void channel_set_state(channel_t *channel, channel_state_t state, const char *reason)
+{
+    bool changed = channel->state != state || strcmp(channel->reason, reason);
+    channel->state = state;
+    snprintf(channel->reason, sizeof(channel->reason), "%s", reason);
+    if (!changed)
+        return;
+    if (state == CHANNEL_DOWN)
+        log_warn("channel", "%s: down: %s", channel->config.name, reason);
+    else
+        log_info("channel", "%s: %s%s%s", channel->config.name, channel_state_name(state), *reason ? ": " : "",
+                 reason);
+}
+
+/* Remembers the PSI a viewer needs before it can decode anything. */
+static void channel_note_psi(channel_t *channel, const uint8_t *pkt)
+{
+    if (ts_get_pid(pkt) == TS_PID_PAT) {
+        memcpy(channel->pat, pkt, TS_PACKET_SIZE);
+        channel->pat_len = TS_PACKET_SIZE;
+        return;
+    }
+    if (ts_get_unitstart(pkt))
+        channel->pmt_len = 0;
+    if (channel->pmt_len + TS_PACKET_SIZE <= sizeof(channel->pmt)) {
+        memcpy(channel->pmt + channel->pmt_len, pkt, TS_PACKET_SIZE);
+        channel->pmt_len += TS_PACKET_SIZE;
+    }
+}
+
+static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
+{
+    ts_packet_info_t info;
+    ts_demux_packet(channel->demux, pkt, &info);
+    if (info.drop)
+        return;
+    const uint8_t *out = info.replaced ? info.replaced : pkt;
+    uint64_t pos = ring_end(&channel->ring);
+
+    if (info.video_pes_start) {
+        ring_keyframe_completed(&channel->ring);
+        /* Snapshot the PSI as it stands before this PES. */
+        memcpy(channel->candidate_psi, channel->pat, channel->pat_len);
+        memcpy(channel->candidate_psi + channel->pat_len, channel->pmt, channel->pmt_len);
+        channel->candidate_psi_len = channel->pat_len + channel->pmt_len;
+        channel->candidate_pos = pos;
+        channel->candidate_open = channel->pat_len && channel->pmt_len;
+    }
+    if (ring_append(&channel->ring, out, TS_PACKET_SIZE) < 0) {
+        log_error("channel", "%s: out of memory appending to the ring", channel->config.name);
+        return;
+    }
+    if (info.psi)
+        channel_note_psi(channel, out);
+    if (info.keyframe_decided && channel->candidate_open) {
+        channel->candidate_open = false;
+        if (ring_add_keyframe(&channel->ring, channel->candidate_pos, channel->candidate_psi,
+                              channel->candidate_psi_len) < 0)
+            log_error("channel", "%s: out of memory recording a keyframe", channel->config.name);
+    }
+}
+
+static void channel_on_packets(void *opaque, const uint8_t *packets, size_t count)
+{
+    channel_t *channel = opaque;
+    for (size_t i = 0; i < count; i++)
+        channel_take_packet(channel, packets + i * TS_PACKET_SIZE);
+}
+
+static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
+{
+    channel_t *channel = opaque;
+    uint64_t losses = channel->sync.sync_losses;
+    uint64_t skipped = channel->sync.bytes_skipped;
+    ts_sync_feed(&channel->sync, data, len, channel_on_packets, channel);
+    if (channel->sync.sync_losses != losses)
+        log_warn("channel", "%s: TS sync lost at input byte %llu (source %s)", channel->config.name,
+                 (unsigned long long)channel->stats.bytes_in, ingest_source_url(channel->source)->host);
+    else if (channel->sync.bytes_skipped != skipped && channel->sync.packets == 0 &&
+             channel->stats.bytes_in < 100000)
+        log_warn("channel", "%s: skipping %llu bytes that are not MPEG-TS (no 0x47 sync byte every 188 bytes)",
+                 channel->config.name, (unsigned long long)(channel->sync.bytes_skipped - skipped));
+    channel->stats.bytes_in += len;
+    channel->rate_window_bytes += len;
+    if (channel->sync.packets) {
+        channel->last_data_us = clock_mono_us();
+        if (channel->state != CHANNEL_UP)
+            channel_set_state(channel, CHANNEL_UP, "");
+    }
+}
+
+static void channel_on_status(void *opaque, ingest_status_t status, const char *message)
+{
+    channel_t *channel = opaque;
+    switch (status) {
+    case INGEST_CONNECTING:
+        if (channel->state != CHANNEL_UP)
+            channel_set_state(channel, channel->state == CHANNEL_DOWN ? CHANNEL_DOWN : CHANNEL_STARTING,
+                              message);
+        break;
+    case INGEST_RECEIVING:
+        log_info("channel", "%s: source %s", channel->config.name, message);
+        break;
+    case INGEST_FAILED:
+        channel->stats.source_errors++;
+        channel_set_state(channel, CHANNEL_DOWN, message);
+        break;
+    }
+}
+
+static int channel_start_source(channel_t *channel)
+{
+    ingest_callbacks_t callbacks = {channel_on_data, channel_on_status, channel};
+    char err[256];
+    const char *url = channel->config.sources.items[0];
+    ts_sync_init(&channel->sync);
+    ts_demux_free(channel->demux);
+    ingest_url_t parsed;
+    uint16_t program = ingest_url_parse(url, &parsed, err, sizeof(err)) == 0 ? parsed.program : 0;
+    channel->demux = ts_demux_new(program);
+    if (!channel->demux)
+        return -ENOMEM;
+    channel->pat_len = channel->pmt_len = 0;
+    channel->candidate_open = false;
+    int rc = ingest_source_start(channel->loop, url, &callbacks, &channel->source, err, sizeof(err));
+    if (rc < 0) {
+        channel->source = NULL;
+        channel_set_state(channel, CHANNEL_DOWN, err);
+        return rc;
+    }
+    channel->last_data_us = clock_mono_us();
+    return 0;
+}
+
+static void channel_stop_source(channel_t *channel)
+{
+    if (channel->source) {
+        ingest_source_stop(channel->source);
+        channel->source = NULL;
+    }
+}
+
+int channel_run(channel_t *channel)
+{
+    if (channel->running)
+        return 0;
+    int rc = ring_init(&channel->ring, channel->options.ring_bytes);
+    if (rc < 0)
+        return rc;
+    channel->running = true;
+    channel->idle_since_us = 0;
+    channel_set_state(channel, CHANNEL_STARTING, "waiting for the source");
+    channel_start_source(channel);
+    return 0;
+}
+
+static void channel_halt(channel_t *channel)
+{
+    if (!channel->running)
+        return;
+    channel_stop_source(channel);
+    ring_clear(&channel->ring);
+    channel->running = false;
+    channel->bitrate = 0;
+    channel_set_state(channel, CHANNEL_IDLE, "no viewers");
+}
+
+static void channel_housekeeping(channel_t *channel, uint64_t now)
+{
+    uint64_t window = now - channel->rate_window_start_us;
+    if (window >= 1000000u) {
+        channel->bitrate = channel->rate_window_bytes * 8u * 1000000u / window;
+        channel->rate_window_bytes = 0;
+        channel->rate_window_start_us = now;
+    }
+    if (!channel->running)
+        return;
+    if (channel->state == CHANNEL_UP && now - channel->last_data_us > CHANNEL_STALL_US)
+        channel_set_state(channel, CHANNEL_DOWN, "no packets from the source for 2 s");
+    if (channel->config.on_demand && channel->viewer_count == 0) {
+        if (!channel->idle_since_us)
+            channel->idle_since_us = now;
+        else if (now - channel->idle_since_us >= (uint64_t)channel->config.idle_timeout * 1000000u)
+            channel_halt(channel);
+    } else {
+        channel->idle_since_us = 0;
+    }
+}
+
+static void channel_on_timer(uv_timer_t *timer)
+{
+    channel_t *channel = timer->data;
+    uint64_t now = clock_mono_us();
+    if (now - channel->housekeeping_us >= 1000000u) {
+        channel->housekeeping_us = now;
+        channel_housekeeping(channel, now);
+    }
+    if (channel->running)
+        channel_viewers_flush(channel);
+}
+
+channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const channel_options_t *options)
+{
+    channel_t *channel = calloc(1, sizeof(*channel));
+    if (!channel)
+        return NULL;
+    if (fields_copy(channel_fields, channel_field_count, &channel->config, config) < 0) {
+        free(channel);
+        return NULL;
+    }
+    channel->loop = loop;
+    channel->options = *options;
+    channel->state = CHANNEL_IDLE;
+    channel->rate_window_start_us = clock_mono_us();
+    uv_timer_init(loop, &channel->timer);
+    channel->timer.data = channel;
+    uv_timer_start(&channel->timer, channel_on_timer, options->flush_ms, options->flush_ms);
+    if (config->on_demand)
+        channel_set_state(channel, CHANNEL_IDLE, "on demand: starts with the first viewer");
+    else if (channel_run(channel) < 0)
+        channel_set_state(channel, CHANNEL_DOWN, "out of memory");
+    return channel;
+}
+
+int channel_update(channel_t *channel, const channel_config_t *config)
+{
+    const field_t *sources = fields_find(channel_fields, channel_field_count, "sources");
+    bool sources_changed = !fields_equal(sources, &channel->config, config);
+    channel_config_t copy;
+    if (fields_copy(channel_fields, channel_field_count, &copy, config) < 0)
+        return -ENOMEM;
+    channel_config_clear(&channel->config);
+    channel->config = copy;
+    if (channel->running && sources_changed) {
+        log_info("channel", "%s: sources changed, restarting input", channel->config.name);
+        channel_stop_source(channel);
+        /* Old keyframes carry the old source's PSI; new viewers wait for the new one. */
+        ring_forget_keyframes(&channel->ring);
+        channel_set_state(channel, CHANNEL_STARTING, "source changed");
+        channel_start_source(channel);
+    }
+    if (!channel->running && !channel->config.on_demand)
+        channel_run(channel);
+    return 0;
+}
+
+static void channel_on_timer_closed(uv_handle_t *handle)
+{
+    channel_t *channel = handle->data;
+    ts_demux_free(channel->demux);
+    channel_config_clear(&channel->config);
+    free(channel);
+}
+
+void channel_destroy(channel_t *channel)
+{
+    channel_viewers_close_all(channel, "channel removed");
+    channel_stop_source(channel);
+    if (channel->running)
+        ring_clear(&channel->ring);
+    channel->running = false;
+    uv_close((uv_handle_t *)&channel->timer, channel_on_timer_closed);
+}
+
+const channel_config_t *channel_config(const channel_t *channel) { return &channel->config; }
+
+void channel_get_info(const channel_t *channel, channel_info_t *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->state = channel->state;
+    info->reason = channel->reason;
+    info->source_url = channel->source ? channel->config.sources.items[0] : NULL;
+    info->input_bitrate = channel->bitrate;
+    info->viewers = channel->viewer_count;
+    info->stats = channel->stats;
+    if (channel->demux) {
+        const ts_stats_t *ts = ts_demux_stats(channel->demux);
+        info->stats.packets_in = ts->packets;
+        info->stats.cc_errors = ts->cc_errors;
+        info->stats.keyframes = ts->keyframes;
+        info->stats.psi_errors = ts->psi_errors;
+    }
+    info->stats.sync_losses = channel->sync.sync_losses;
+    if (channel->source)
+        info->stats.rtp_lost = ingest_source_counters(channel->source)->rtp_lost;
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+// channel.h -- a running live channel: its source feeds a ring of shared
+// blocks; HTTP-TS viewers are cursors into that ring.
+#ifndef ANTENNE_CHANNEL_H
+#define ANTENNE_CHANNEL_H
+
+#include "core/core.h"
+#include "http/http.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* ---- config.c: what an operator sets, described once ------------------------ */
+
+typedef enum lag_policy {
+    LAG_SKIP = 0,   /* a viewer behind the ring jumps to the newest keyframe */
+    LAG_CLOSE = 1,  /* ... or is disconnected */
+} lag_policy_t;
+
+typedef struct channel_config {
+    char *name;
+    char *title;
+    int64_t number;
+    char *group;
+    char *logo;
+    char *tvg_id;
+    strlist_t sources;
+    bool on_demand;
+    int64_t idle_timeout;   /* seconds an on-demand channel runs without viewers */
+    int lag_policy;         /* lag_policy_t */
+} channel_config_t;
+
+extern const field_t channel_fields[];
+extern const size_t channel_field_count;
+
+void channel_config_clear(channel_config_t *config);
+/* Defaults for a new channel (title = name, idle_timeout 10, ...). */
+void channel_config_defaults(channel_config_t *config);
+/* Whole-object checks after the fields are set: a name, at least one
+ * source. Returns 0 or -EINVAL with a message. */
+int channel_config_validate(const channel_config_t *config, char *err, size_t err_size);
+
+/* ---- channel.c ------------------------------------------------------------------ */
+
+typedef enum channel_state {
+    CHANNEL_IDLE,      /* on-demand and nobody watching */
+    CHANNEL_STARTING,  /* source started, no packets yet */
+    CHANNEL_UP,        /* packets arrived in the last 2 s */
+    CHANNEL_DOWN,      /* source failing; reason says why */
+} channel_state_t;
+
+const char *channel_state_name(channel_state_t state);
+
+typedef struct channel_stats {
+    uint64_t bytes_in;
+    uint64_t packets_in;
+    uint64_t cc_errors;
+    uint64_t sync_losses;
+    uint64_t rtp_lost;
+    uint64_t source_errors;
+    uint64_t keyframes;
+    uint64_t psi_errors;
+    uint64_t viewers_skipped;
+    uint64_t viewers_dropped;
+    uint64_t bytes_out;
+} channel_stats_t;
+
+typedef struct channel_info {
+    channel_state_t state;
+    const char *reason;        /* why it is down or starting, or "" */
+    const char *source_url;    /* source in use, or NULL */
+    uint64_t input_bitrate;    /* bits/s over the last seconds */
+    uint32_t viewers;
+    channel_stats_t stats;
+} channel_info_t;
+
+typedef struct channel channel_t;
+
+typedef struct channel_options {
+    uint32_t ring_bytes;       /* bytes of history kept per channel */
+    uint32_t flush_ms;         /* how often viewers are written to */
+} channel_options_t;
+
+/* Returns a new channel (copying config) or NULL when out of memory.
+ * Always-on channels start their source at once. */
+channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const channel_options_t *options);
+/* Applies a changed configuration to a running channel: metadata at once;
+ * a changed source list restarts the input while viewers stay connected. */
+int channel_update(channel_t *channel, const channel_config_t *config);
+/* Disconnects every viewer, stops the source and frees the channel once its
+ * handles have closed. */
+void channel_destroy(channel_t *channel);
+
+const channel_config_t *channel_config(const channel_t *channel);
+void channel_get_info(const channel_t *channel, channel_info_t *info);
+
+/* Serves GET/HEAD /live/<name>.ts on conn: takes the connection. */
+void channel_serve_ts(channel_t *channel, http_conn_t *conn);
+
+#endif

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// channel_private.h -- private to channel/: the channel's state, shared by
+// channel.c (input side) and viewer.c (output side).
+#ifndef ANTENNE_CHANNEL_PRIVATE_H
+#define ANTENNE_CHANNEL_PRIVATE_H
+
+#include "channel/channel.h"
+#include "channel/ring.h"
+#include "ingest/ingest.h"
+#include "ts/ts.h"
+
+typedef struct viewer viewer_t;
+
+struct channel {
+    uv_loop_t *loop;
+    channel_config_t config;
+    channel_options_t options;
+    uv_timer_t timer;          /* flushes viewers; housekeeping each second */
+
+    bool running;              /* source started and ring allocated */
+    ring_t ring;
+    ingest_source_t *source;
+    ts_sync_t sync;
+    ts_demux_t *demux;
+
+    channel_state_t state;
+    char reason[256];
+
+    /* The newest PAT and PMT packets as they were sent, for viewer starts. */
+    uint8_t pat[TS_PACKET_SIZE];
+    size_t pat_len;
+    uint8_t pmt[RING_PSI_MAX - TS_PACKET_SIZE];
+    size_t pmt_len;
+    /* PSI as it was where the last video PES began (a keyframe candidate). */
+    uint8_t candidate_psi[RING_PSI_MAX];
+    size_t candidate_psi_len;
+    uint64_t candidate_pos;
+    bool candidate_open;
+
+    channel_stats_t stats;
+    uint64_t last_data_us;
+    uint64_t rate_window_start_us;
+    uint64_t rate_window_bytes;
+    uint64_t bitrate;
+    uint64_t housekeeping_us;
+    uint64_t idle_since_us;
+
+    viewer_t *viewers;
+    uint32_t viewer_count;
+};
+
+/* viewer.c */
+void channel_viewers_flush(channel_t *channel);
+void channel_viewers_close_all(channel_t *channel, const char *why);
+/* Builds the current PAT+PMT into a new block (a start point at the live
+ * edge for streams without keyframes). Returns NULL without PSI or memory. */
+block_t *channel_psi_snapshot(channel_t *channel);
+
+/* channel.c */
+int channel_run(channel_t *channel);
+void channel_set_state(channel_t *channel, channel_state_t state, const char *reason);
+
+#endif

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// config.c -- the channel object's description: one table drives the store
+// columns, the API's JSON and the CLI's options.
+#include "channel/channel.h"
+#include "ingest/ingest.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const lag_policy_names[] = {"skip", "close", NULL};
+
+static int check_name(const char *value, char *err, size_t err_size)
+{
+    if (parse_name_valid(value))
+        return 0;
+    snprintf(err, err_size, "name: '%s' must be 1-64 of a-z, 0-9, '-' and '_'", value);
+    return -EINVAL;
+}
+
+static int check_source(const char *value, char *err, size_t err_size)
+{
+    ingest_url_t url;
+    char why[200];
+    if (ingest_url_parse(value, &url, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(err, err_size, "source: %s", why);
+    return -EINVAL;
+}
+
+#define CF(member) offsetof(channel_config_t, member)
+
+const field_t channel_fields[] = {
+    {"name", FIELD_STRING, CF(name), 0, 64, NULL, "channel name used in URLs (a-z 0-9 - _)", check_name},
+    {"title", FIELD_STRING, CF(title), 0, 200, NULL, "name viewers see", NULL},
+    {"number", FIELD_INT, CF(number), 0, 99999, NULL, "channel number (tvg-chno)", NULL},
+    {"group", FIELD_STRING, CF(group), 0, 200, NULL, "group-title in playlists", NULL},
+    {"logo", FIELD_STRING, CF(logo), 0, 2000, NULL, "logo URL (tvg-logo)", NULL},
+    {"tvg_id", FIELD_STRING, CF(tvg_id), 0, 200, NULL, "EPG id (tvg-id)", NULL},
+    {"sources", FIELD_STRINGS, CF(sources), 0, 16, NULL, "source URL; repeat for backups", check_source},
+    {"on_demand", FIELD_BOOL, CF(on_demand), 0, 0, NULL, "start with the first viewer, stop after the last", NULL},
+    {"idle_timeout", FIELD_INT, CF(idle_timeout), 0, 86400, NULL, "seconds an on-demand channel outlives its last viewer", NULL},
+    {"lag_policy", FIELD_ENUM, CF(lag_policy), 0, 0, lag_policy_names, "what happens to a viewer that falls behind: skip or close", NULL},
+};
+const size_t channel_field_count = sizeof(channel_fields) / sizeof(channel_fields[0]);
+
+void channel_config_clear(channel_config_t *config)
+{
+    fields_clear(channel_fields, channel_field_count, config);
+}
+
+void channel_config_defaults(channel_config_t *config)
+{
+    memset(config, 0, sizeof(*config));
+    config->idle_timeout = 10;
+    config->lag_policy = LAG_SKIP;
+}
+
+int channel_config_validate(const channel_config_t *config, char *err, size_t err_size)
+{
+    if (!config->name || !parse_name_valid(config->name)) {
+        snprintf(err, err_size, "name: missing or invalid");
+        return -EINVAL;
+    }
+    if (config->sources.count == 0) {
+        snprintf(err, err_size, "sources: a channel needs at least one --source");
+        return -EINVAL;
+    }
+    return 0;
+}

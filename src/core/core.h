@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// core.h -- what every area may use: logging, refcounted blocks, clocks,
+// growable strings and strict number parsing.
+#ifndef ANTENNE_CORE_H
+#define ANTENNE_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- logging ------------------------------------------------------------ */
+
+typedef enum log_level {
+    LOG_DEBUG = 0,
+    LOG_INFO,
+    LOG_WARN,
+    LOG_ERROR,
+} log_level_t;
+
+/* The threshold is process-wide: it is set once at start-up from the command
+ * line and read by every thread, so it is the one mutable global we keep. */
+void log_set_level(log_level_t level);
+log_level_t log_get_level(void);
+int log_level_parse(const char *name, log_level_t *out);
+
+/* One line to stderr: "<UTC time> <level> <area>: <message>". */
+void log_msg(log_level_t level, const char *area, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_debug(area, ...) do { if (log_get_level() <= LOG_DEBUG) log_msg(LOG_DEBUG, area, __VA_ARGS__); } while (0)
+#define log_info(area, ...)  log_msg(LOG_INFO, area, __VA_ARGS__)
+#define log_warn(area, ...)  log_msg(LOG_WARN, area, __VA_ARGS__)
+#define log_error(area, ...) log_msg(LOG_ERROR, area, __VA_ARGS__)
+
+/* ---- blocks ------------------------------------------------------------- */
+
+/* A block is a run of bytes shared by every reader of a channel: the ring,
+ * viewers' in-flight writes, and later segments and the archive writer.
+ * Bytes below `size` never change once written; only the owner that appends
+ * (the channel) may grow `size`.  Refcounts are plain integers: every block
+ * lives on one event loop. */
+typedef struct block {
+    uint32_t refs;
+    uint32_t size;
+    uint32_t capacity;
+    uint64_t seq;       /* position of the block in its ring, 0-based */
+    uint8_t data[];
+} block_t;
+
+/* Returns a new block with one reference, or NULL when out of memory. */
+block_t *block_new(uint32_t capacity, uint64_t seq);
+/* Returns the same block with one more reference. */
+block_t *block_ref(block_t *block);
+/* Drops one reference; frees the block with the last one. NULL is allowed. */
+void block_unref(block_t *block);
+
+/* ---- clocks --------------------------------------------------------------- */
+
+uint64_t clock_mono_us(void);   /* monotonic, microseconds */
+uint64_t clock_wall_ms(void);   /* UTC wall clock, milliseconds since 1970 */
+/* Formats `wall_ms` as 2026-11-28T14:00:00.123Z into out (at least 25 bytes). */
+void clock_format_iso(uint64_t wall_ms, char *out, size_t out_size);
+
+/* ---- growable strings ------------------------------------------------------ */
+
+/* An append-only string. On allocation failure `failed` is set, further
+ * appends do nothing, and the caller reports -ENOMEM once at the end. */
+typedef struct strbuf {
+    char *data;
+    size_t len;
+    size_t cap;
+    bool failed;
+} strbuf_t;
+
+void strbuf_init(strbuf_t *sb);
+void strbuf_free(strbuf_t *sb);
+void strbuf_append(strbuf_t *sb, const char *bytes, size_t len);
+void strbuf_puts(strbuf_t *sb, const char *str);
+void strbuf_printf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the bytes to the caller (who frees them); the strbuf is left empty. */
+char *strbuf_steal(strbuf_t *sb, size_t *len);
+
+/* ---- strict parsing --------------------------------------------------------- */
+
+/* Parses a whole decimal string into [min, max]. Returns 0 or -EINVAL/-ERANGE. */
+int parse_u64(const char *str, uint64_t min, uint64_t max, uint64_t *out);
+/* The same over a non-terminated slice. */
+int parse_u64_n(const char *str, size_t len, uint64_t min, uint64_t max, uint64_t *out);
+/* A channel or object name: [a-z0-9_-]{1,64}. */
+bool parse_name_valid(const char *name);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
+
+/* ---- described objects ---------------------------------------------------- */
+
+/* Each managed object (channel, later subscriber, package) is described once
+ * by a table of fields; the store's columns, the API's JSON and the CLI's
+ * options all follow from that table instead of four hand-written copies. */
+typedef enum field_type {
+    FIELD_STRING,   /* char * (NULL or owned) */
+    FIELD_INT,      /* int64_t */
+    FIELD_BOOL,     /* bool */
+    FIELD_ENUM,     /* int: index into choices */
+    FIELD_STRINGS,  /* strlist_t */
+} field_type_t;
+
+typedef struct strlist {
+    char **items;
+    size_t count;
+} strlist_t;
+
+typedef struct field {
+    const char *name;             /* column, JSON key; CLI flag with '_' as '-' */
+    field_type_t type;
+    size_t offset;
+    int64_t min, max;             /* ints: range; strings: max length */
+    const char *const *choices;   /* enums, NULL-terminated */
+    const char *help;
+    /* Checks a value beyond type and range; returns 0 or -EINVAL with a
+     * message in err. May be NULL. */
+    int (*check)(const char *value, char *err, size_t err_size);
+} field_t;
+
+/* Sets a field from text (FIELD_STRINGS appends). Returns 0, or -EINVAL with
+ * a message naming the field and what is wrong. */
+int fields_set(const field_t *field, void *object, const char *value, char *err, size_t err_size);
+/* Frees what the fields own and zeroes them. */
+void fields_clear(const field_t *fields, size_t count, void *object);
+/* Deep copy; returns 0 or -ENOMEM (dst is then cleared). */
+int fields_copy(const field_t *fields, size_t count, void *dst, const void *src);
+bool fields_equal(const field_t *field, const void *a, const void *b);
+const field_t *fields_find(const field_t *fields, size_t count, const char *name);
+
+int strlist_push(strlist_t *list, const char *item);
+void strlist_clear(strlist_t *list);
+
+#endif

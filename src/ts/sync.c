@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// sync.c -- finding 188-byte packet boundaries in an arbitrary byte stream
+// (ISO/IEC 13818-1 2.4.3.2: sync_byte 0x47). Unlocked, a position is taken
+// only when the byte 188 further on is a sync byte too, so a stray 0x47 in
+// garbage does not lock. Data is handed out in place when it is aligned; only
+// the edges of a read are copied.
+#include "ts/ts.h"
+
+#include <string.h>
+
+void ts_sync_init(ts_sync_t *sync)
+{
+    memset(sync, 0, sizeof(*sync));
+}
+
+/* Emits what it can from buf; returns how many bytes it consumed (emitted or
+ * skipped). It stops where it cannot decide without more bytes. */
+static size_t sync_process(ts_sync_t *sync, const uint8_t *buf, size_t len, ts_packets_fn emit,
+                           void *opaque)
+{
+    size_t off = 0;
+    while (off < len) {
+        if (!sync->locked) {
+            const uint8_t *found = memchr(buf + off, 0x47, len - off);
+            if (!found) {
+                sync->bytes_skipped += len - off;
+                return len;
+            }
+            size_t p = (size_t)(found - buf);
+            sync->bytes_skipped += p - off;
+            off = p;
+            if (p + TS_PACKET_SIZE >= len)
+                return off; /* cannot confirm yet */
+            if (buf[p + TS_PACKET_SIZE] != 0x47) {
+                sync->bytes_skipped++;
+                off++;
+                continue;
+            }
+            sync->locked = true;
+        }
+        size_t run = 0;
+        while (off + (run + 1) * TS_PACKET_SIZE <= len && buf[off + run * TS_PACKET_SIZE] == 0x47)
+            run++;
+        if (run) {
+            sync->packets += run;
+            emit(opaque, buf + off, run);
+            off += run * TS_PACKET_SIZE;
+        }
+        if (off + TS_PACKET_SIZE > len)
+            return off; /* a partial packet: wait for the rest */
+        /* A full packet without its sync byte: lock is lost. */
+        sync->locked = false;
+        sync->sync_losses++;
+    }
+    return off;
+}
+
+void ts_sync_feed(ts_sync_t *sync, const uint8_t *data, size_t len, ts_packets_fn emit, void *opaque)
+{
+    if (sync->pending_len) {
+        size_t take = (len < sizeof(sync->pending) - sync->pending_len ? len : sizeof(sync->pending) - sync->pending_len);
+        memcpy(sync->pending + sync->pending_len, data, take);
+        size_t total = sync->pending_len + take;
+        size_t used = sync_process(sync, sync->pending, total, emit, opaque);
+        size_t left = total - used;
+        if (left > take) {
+            /* All new bytes are still undecided: keep them all pending. */
+            memmove(sync->pending, sync->pending + used, left);
+            sync->pending_len = left;
+            return;
+        }
+        /* The undecided tail came from `data`: read it from there again. */
+        sync->pending_len = 0;
+        data += take - left;
+        len -= take - left;
+    }
+    size_t used = sync_process(sync, data, len, emit, opaque);
+    const uint8_t *tail = data + used;
+    size_t left = len - used;
+    if (left > sizeof(sync->pending)) {
+        /* Cannot happen (an undecided tail is under two packets); keep the
+         * newest bytes rather than overflow. */
+        sync->bytes_skipped += left - sizeof(sync->pending);
+        tail += left - sizeof(sync->pending);
+        left = sizeof(sync->pending);
+    }
+    memcpy(sync->pending, tail, left);
+    sync->pending_len = left;
+}

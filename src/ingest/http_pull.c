@@ -131,7 +131,7 @@ static void pull_body(http_pull_t *pull, uint8_t *data, size_t len)
     ingest_emit_data(&pull->base, data, len);
 }
 
-static void pull_head(http_pull_t *pull, const uint8_t *data, size_t len)
+static void pull_head(http_pull_t *pull, uint8_t *data, size_t len)
 {
     size_t n = MIN(len, sizeof(pull->head) - pull->head_len);
     memcpy(pull->head + pull->head_len, data, n);
@@ -159,12 +159,15 @@ static void pull_head(http_pull_t *pull, const uint8_t *data, size_t len)
     pull->chunked = res.chunked;
     memset(&pull->chunk_state, 0, sizeof(pull->chunk_state));
     pull->state = PULL_BODY;
+    /* The body starts after the head: first what the head buffer holds
+     * beyond it, then the rest of this read that did not fit there. */
     size_t body = pull->head_len - (size_t)rc;
-    /* Bytes after the head belong to the body; move them to the read buffer. */
     uint8_t rest[sizeof(pull->head)];
     memcpy(rest, pull->head + rc, body);
     if (body)
         pull_body(pull, rest, body);
+    if (n < len && pull->state == PULL_BODY)
+        pull_body(pull, (uint8_t *)data + n, len - n);
 }
 
 static void pull_on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -184,7 +187,7 @@ static void pull_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
         return;
     }
     if (pull->state == PULL_HEAD)
-        pull_head(pull, (const uint8_t *)buf->base, (size_t)nread);
+        pull_head(pull, (uint8_t *)buf->base, (size_t)nread);
     else if (pull->state == PULL_BODY)
         pull_body(pull, (uint8_t *)buf->base, (size_t)nread);
 }

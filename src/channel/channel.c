@@ -16,6 +16,8 @@
 
 #define CHANNEL_STALL_US (2u * 1000u * 1000u)
 
+static uint64_t now_minus(uint64_t then) { return clock_mono_us() - then; }
+
 const char *channel_state_name(channel_state_t state)
 {
     static const char *const names[] = {"idle", "starting", "up", "down"};
@@ -97,17 +99,22 @@ static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
     uint64_t losses = channel->sync.sync_losses;
     uint64_t skipped = channel->sync.bytes_skipped;
     ts_sync_feed(&channel->sync, data, len, channel_on_packets, channel);
-    if (channel->sync.sync_losses != losses)
-        log_warn("channel", "%s: TS sync lost at input byte %llu (source %s)", channel->config.name,
-                 (unsigned long long)channel->stats.bytes_in, ingest_source_url(channel->source)->host);
-    else if (channel->sync.bytes_skipped != skipped && channel->sync.packets == 0 &&
-             channel->stats.bytes_in < 100000)
-        log_warn("channel", "%s: skipping %llu bytes that are not MPEG-TS (no 0x47 sync byte every 188 bytes)",
-                 channel->config.name, (unsigned long long)(channel->sync.bytes_skipped - skipped));
+    /* Report bad input once a second at most, with what was counted since. */
+    uint64_t now = clock_mono_us();
+    bool lost = channel->sync.sync_losses != losses;
+    bool junk = channel->sync.bytes_skipped != skipped;
+    if ((lost || junk) && now - channel->input_warned_us >= 1000000u) {
+        channel->input_warned_us = now;
+        log_warn("channel", "%s: bad input from %s at byte %llu: %llu sync losses, %llu bytes without TS sync so far",
+                 channel->config.name, channel->config.sources.items[0], (unsigned long long)channel->stats.bytes_in,
+                 (unsigned long long)channel->sync.sync_losses, (unsigned long long)channel->sync.bytes_skipped);
+    }
     channel->stats.bytes_in += len;
     channel->rate_window_bytes += len;
-    if (channel->sync.packets) {
-        channel->last_data_us = clock_mono_us();
+    channel->last_bytes_us = now;
+    if (channel->sync.packets != channel->packets_seen && ts_demux_has_pmt(channel->demux)) {
+        channel->packets_seen = channel->sync.packets;
+        channel->last_data_us = now;
         if (channel->state != CHANNEL_UP)
             channel_set_state(channel, CHANNEL_UP, "");
     }
@@ -152,7 +159,9 @@ static int channel_start_source(channel_t *channel)
         channel_set_state(channel, CHANNEL_DOWN, err);
         return rc;
     }
-    channel->last_data_us = clock_mono_us();
+    channel->last_data_us = channel->started_us = clock_mono_us();
+    channel->last_bytes_us = 0;
+    channel->packets_seen = 0;
     return 0;
 }
 
@@ -189,6 +198,25 @@ static void channel_halt(channel_t *channel)
     channel_set_state(channel, CHANNEL_IDLE, "no viewers");
 }
 
+/* Why bytes arrive but the channel is not up, or NULL when it is fine. */
+static const char *channel_input_problem(channel_t *channel, char *buf, size_t size)
+{
+    if (now_minus(channel->last_bytes_us) > CHANNEL_STALL_US)
+        return "no packets from the source for 2 s";
+    if (channel->sync.packets == channel->packets_checked) {
+        snprintf(buf, size, "input is not MPEG-TS: no 0x47 sync byte every 188 bytes (%llu bytes skipped so far)",
+                 (unsigned long long)channel->sync.bytes_skipped);
+        return buf;
+    }
+    if (!ts_demux_program_found(channel->demux)) {
+        snprintf(buf, size, "the chosen program is not in the PAT");
+        return buf;
+    }
+    if (!ts_demux_has_pmt(channel->demux))
+        return "no PAT/PMT in the stream";
+    return NULL;
+}
+
 static void channel_housekeeping(channel_t *channel, uint64_t now)
 {
     uint64_t window = now - channel->rate_window_start_us;
@@ -199,8 +227,15 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
     }
     if (!channel->running)
         return;
-    if (channel->state == CHANNEL_UP && now - channel->last_data_us > CHANNEL_STALL_US)
-        channel_set_state(channel, CHANNEL_DOWN, "no packets from the source for 2 s");
+    bool stale = now - channel->last_data_us > CHANNEL_STALL_US;
+    bool settled = now - channel->started_us > CHANNEL_STALL_US;
+    if (channel->demux && stale && settled && (channel->state == CHANNEL_UP || channel->last_bytes_us)) {
+        char buf[200];
+        const char *problem = channel_input_problem(channel, buf, sizeof(buf));
+        if (problem)
+            channel_set_state(channel, CHANNEL_DOWN, problem);
+    }
+    channel->packets_checked = channel->sync.packets;
     if (channel->config.on_demand && channel->viewer_count == 0) {
         if (!channel->idle_since_us)
             channel->idle_since_us = now;

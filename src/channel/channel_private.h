@@ -38,7 +38,12 @@ struct channel {
     bool candidate_open;
 
     channel_stats_t stats;
-    uint64_t last_data_us;
+    uint64_t last_data_us;     /* last aligned packets with PSI known */
+    uint64_t last_bytes_us;    /* last bytes of any kind */
+    uint64_t started_us;
+    uint64_t packets_seen;
+    uint64_t packets_checked;
+    uint64_t input_warned_us;  /* last bad-input warning, to rate-limit them */  /* aligned packets at the last housekeeping */
     uint64_t rate_window_start_us;
     uint64_t rate_window_bytes;
     uint64_t bitrate;

@@ -140,10 +140,12 @@ static void file_on_read(uv_fs_t *req)
     }
     src->read_offset += n;
     ts_sync_feed(&src->sync, src->readbuf, (size_t)n, file_on_packets, src);
-    if (src->file_packets == 0 && src->read_offset >= (int64_t)(TS_PACKET_SIZE * 64)) {
+    /* A TS file is packets from end to end; mostly skipped bytes is not TS. */
+    if (src->read_offset >= (int64_t)(TS_PACKET_SIZE * 64) &&
+        src->file_packets * TS_PACKET_SIZE * 2 < (uint64_t)src->read_offset) {
         char detail[64];
         snprintf(detail, sizeof(detail), "%lld", (long long)src->read_offset);
-        file_fail(src, "not MPEG-TS: no 0x47 sync byte every 188 bytes in the first %s bytes", detail);
+        file_fail(src, "not MPEG-TS: no 0x47 sync byte every 188 bytes in most of the first %s bytes", detail);
     }
 }
 

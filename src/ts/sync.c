@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // sync.c -- finding 188-byte packet boundaries in an arbitrary byte stream
 // (ISO/IEC 13818-1 2.4.3.2: sync_byte 0x47). Unlocked, a position is taken
-// only when the byte 188 further on is a sync byte too, so a stray 0x47 in
-// garbage does not lock. Data is handed out in place when it is aligned; only
+// only when the bytes 188 and 376 further on are sync bytes too, so a stray
+// 0x47 in garbage does not lock (random bytes lock falsely with odds of 1 in
+// 2^16 per position). Data is handed out in place when it is aligned; only
 // the edges of a read are copied.
 #include "ts/ts.h"
 
@@ -29,9 +30,9 @@ static size_t sync_process(ts_sync_t *sync, const uint8_t *buf, size_t len, ts_p
             size_t p = (size_t)(found - buf);
             sync->bytes_skipped += p - off;
             off = p;
-            if (p + TS_PACKET_SIZE >= len)
+            if (p + 2 * TS_PACKET_SIZE >= len)
                 return off; /* cannot confirm yet */
-            if (buf[p + TS_PACKET_SIZE] != 0x47) {
+            if (buf[p + TS_PACKET_SIZE] != 0x47 || buf[p + 2 * TS_PACKET_SIZE] != 0x47) {
                 sync->bytes_skipped++;
                 off++;
                 continue;
@@ -78,7 +79,7 @@ void ts_sync_feed(ts_sync_t *sync, const uint8_t *data, size_t len, ts_packets_f
     const uint8_t *tail = data + used;
     size_t left = len - used;
     if (left > sizeof(sync->pending)) {
-        /* Cannot happen (an undecided tail is under two packets); keep the
+        /* Cannot happen (an undecided tail is under three packets); keep the
          * newest bytes rather than overflow. */
         sync->bytes_skipped += left - sizeof(sync->pending);
         tail += left - sizeof(sync->pending);

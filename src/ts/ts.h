@@ -20,7 +20,7 @@
 typedef void (*ts_packets_fn)(void *opaque, const uint8_t *packets, size_t count);
 
 /* Finds packet boundaries in a stream of bytes that may start mid-packet,
- * carry garbage or be cut anywhere. Lock needs two sync bytes 188 apart. */
+ * carry garbage or be cut anywhere. Lock needs three sync bytes 188 apart. */
 typedef struct ts_sync {
     uint8_t pending[TS_PACKET_SIZE * 4];
     size_t pending_len;

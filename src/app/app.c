@@ -62,7 +62,8 @@ static channel_t *app_find_channel(app_t *app, const char *name, size_t *index)
 /* Makes the running channels match the stored list. */
 static void app_apply_channels(app_t *app, const channel_config_t *configs, size_t count)
 {
-    channel_options_t options = {app->options.ring_bytes, app->options.flush_ms};
+    channel_options_t options = {app->options.ring_bytes, app->options.flush_ms, app->options.batch_bytes,
+                                 app->options.batch_max_ms};
     for (size_t i = 0; i < app->channel_count;) {
         const char *name = channel_config(app->channels[i])->name;
         bool kept = false;
@@ -240,7 +241,7 @@ static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *r
         channel_t *channel = app_find_channel(app, path + 17, NULL);
         if (!channel) {
             char message[128];
-            snprintf(message, sizeof(message), "channel '%s' not found",
+            snprintf(message, sizeof(message), "channel '%.64s' not found",
                      parse_name_valid(path + 17) ? path + 17 : "?");
             respond_json(conn, 404, json_pack("{ss}", "error", message));
             return;

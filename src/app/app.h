@@ -11,6 +11,8 @@ typedef struct app_options {
     uint16_t listen_port;
     uint32_t ring_bytes;
     uint32_t flush_ms;
+    uint32_t batch_bytes;
+    uint32_t batch_max_ms;
     uint32_t poll_ms;        /* how often the database is checked for changes */
 } app_options_t;
 

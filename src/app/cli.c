@@ -384,7 +384,9 @@ static void print_serve_usage(FILE *out)
                  "                        0.0.0.0:8080 for every interface, [::]:8080 for IPv6\n"
                  "  --log-level LEVEL     debug, info, warn or error (default info)\n"
                  "  --ring-mb N           history kept per channel, MiB (default 8)\n"
-                 "  --flush-ms N          how often viewers are written to (default 50)\n");
+                 "  --flush-ms N          how often viewers are looked at (default 50)\n"
+                 "  --batch-kb N          write a viewer once N KiB are pending (default 64)...\n"
+                 "  --batch-ms N          ...or its oldest unsent byte is N ms old (default 200)\n");
 }
 
 static int parse_listen(const char *text, app_options_t *options, char *host, size_t host_size)
@@ -417,7 +419,7 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
         return 0;
     }
     static char host[256];
-    app_options_t options = {cli->data_dir, "127.0.0.1", 8080, 8u * 1024u * 1024u, 50, 500};
+    app_options_t options = {cli->data_dir, "127.0.0.1", 8080, 8u * 1024u * 1024u, 50, 64u * 1024u, 200, 500};
     const char *listen = getenv("ANTENNE_LISTEN");
     if (listen && parse_listen(listen, &options, host, sizeof(host)) < 0)
         return fail(EXIT_USAGE, "ANTENNE_LISTEN: '%s' is not ADDR:PORT", listen);
@@ -440,6 +442,14 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
             if (parse_u64(value, 1, 1000, &n) < 0)
                 return fail(EXIT_USAGE, "--flush-ms: '%s' is not a number from 1 to 1000", value);
             options.flush_ms = (uint32_t)n;
+        } else if (!strcmp(argv[i], "--batch-kb") && value) {
+            if (parse_u64(value, 0, 4096, &n) < 0)
+                return fail(EXIT_USAGE, "--batch-kb: '%s' is not a number from 0 to 4096", value);
+            options.batch_bytes = (uint32_t)(n * 1024u);
+        } else if (!strcmp(argv[i], "--batch-ms") && value) {
+            if (parse_u64(value, 0, 5000, &n) < 0)
+                return fail(EXIT_USAGE, "--batch-ms: '%s' is not a number from 0 to 5000", value);
+            options.batch_max_ms = (uint32_t)n;
         } else {
             print_serve_usage(stderr);
             return fail(EXIT_USAGE, "serve: unknown or incomplete option '%s'", argv[i]);

@@ -79,7 +79,9 @@ typedef struct channel channel_t;
 
 typedef struct channel_options {
     uint32_t ring_bytes;       /* bytes of history kept per channel */
-    uint32_t flush_ms;         /* how often viewers are written to */
+    uint32_t flush_ms;         /* how often viewers are looked at */
+    uint32_t batch_bytes;      /* a viewer is written to once this much is pending... */
+    uint32_t batch_max_ms;     /* ...or when its oldest unsent byte is this old */
 } channel_options_t;
 
 /* Returns a new channel (copying config) or NULL when out of memory.

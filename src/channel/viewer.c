@@ -5,7 +5,10 @@
 // references to its blocks until it completes.
 //
 // A viewer is WAITING (no start point yet), then STREAMING. Each timer tick
-// the channel writes every idle viewer all it has not sent, in one writev.
+// the channel writes every idle viewer all it has not sent, in one writev,
+// once a batch is pending (batch_bytes, or data older than batch_max_ms):
+// the cost of a write is mostly per call, not per byte, so few large writes
+// are what lets one core feed thousands of viewers.
 // A viewer whose position has left the ring skips to the newest keyframe or
 // is closed (lag policy); one stuck for VIEWER_STALL_US is closed. Memory per
 // viewer is this struct and its connection, whatever the viewer's speed.
@@ -30,7 +33,7 @@ struct viewer {
     bool writing;
     bool closing;             /* asked to close; the close callback follows */
     uint64_t joined_us;
-    uint64_t write_since_us;
+    uint64_t write_since_us;  /* in-flight write started, or the last write */
     uv_write_t req;
     block_t *held[VIEWER_MAX_IOV + 1];
     unsigned held_count;
@@ -123,6 +126,7 @@ static void viewer_write(viewer_t *viewer)
     size_t written = n > 0 ? (size_t)n : 0;
     channel->stats.bytes_out += written;
     viewer->pos = pos;
+    viewer->write_since_us = clock_mono_us();
     block_t *preamble = viewer->preamble;
     viewer->preamble = NULL;
     if (written == total) {
@@ -152,7 +156,6 @@ static void viewer_write(viewer_t *viewer)
         return;
     }
     viewer->writing = true;
-    viewer->write_since_us = clock_mono_us();
 }
 
 block_t *channel_psi_snapshot(channel_t *channel)
@@ -263,7 +266,11 @@ void channel_viewers_flush(channel_t *channel)
             continue;
         }
         viewer_check_lag(viewer, now);
-        if (!viewer->writing && !viewer->closing)
+        if (viewer->writing || viewer->closing)
+            continue;
+        uint64_t pending = ring_end(&channel->ring) - viewer->pos;
+        if (viewer->preamble || pending >= channel->options.batch_bytes ||
+            (pending && now - viewer->write_since_us >= channel->options.batch_max_ms * 1000u))
             viewer_write(viewer);
     }
 }

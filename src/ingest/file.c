@@ -5,7 +5,8 @@
 //
 // Across a loop the output stays one continuous stream: every PCR, PTS and
 // DTS of iteration k is shifted by the length of the k previous iterations
-// (measured from the DTS, or PTS, of the first timed PID plus one frame), the
+// (the longest of its elementary streams, from DTS or PTS plus one frame, so
+// no stream overlaps its own next iteration), the
 // continuity counters are rewritten to run on, and the first packet of each
 // PID after the restart that has an adaptation field carries the
 // discontinuity_indicator. Reads run on libuv's thread pool.
@@ -27,6 +28,7 @@
 #define FILE_RETRY_MS 5000
 #define PTS_MASK ((1ull << 33) - 1)
 #define PCR_MODULO ((1ull << 33) * 300ull)
+#define FILE_TIMED_PIDS 8
 
 typedef struct file_source {
     ingest_source_t base;
@@ -54,9 +56,11 @@ typedef struct file_source {
     uint16_t pcr_pid;
     /* loop continuity */
     uint64_t offset;           /* 27 MHz added to this iteration's timestamps */
-    uint16_t timing_pid;
-    bool timing_started;
-    uint64_t first_ts, last_ts, prev_ts; /* 90 kHz, of timing_pid */
+    struct file_timing {
+        uint16_t pid;
+        uint64_t first, last, prev;  /* 90 kHz DTS (or PTS) */
+    } timing[FILE_TIMED_PIDS];
+    unsigned timed_count;
     bool pcr_started;
     uint64_t first_pcr, last_pcr;
     bool restart_marks;        /* a loop just restarted: mark discontinuities */
@@ -219,17 +223,19 @@ static void file_advance(file_source_t *src)
     src->file_index = 0;
     src->base.counters.loops++;
     /* Shift the next iteration by this one's length so time runs on. */
-    uint64_t length;
-    if (src->timing_started && src->last_ts > src->first_ts) {
-        uint64_t frame = src->last_ts > src->prev_ts ? src->last_ts - src->prev_ts : 0;
-        length = (src->last_ts - src->first_ts + frame) * 300u;
-    } else if (src->pcr_started && src->last_pcr > src->first_pcr) {
-        length = src->last_pcr - src->first_pcr + 27000000u / 25u;
-    } else {
-        length = 27000000u;
+    uint64_t length = 0;
+    for (unsigned i = 0; i < src->timed_count; i++) {
+        const struct file_timing *t = &src->timing[i];
+        uint64_t frame = t->last - t->prev;
+        if (t->last > t->first)
+            length = MAX(length, (t->last - t->first + frame) * 300u);
     }
+    if (!length && src->pcr_started && src->last_pcr > src->first_pcr)
+        length = src->last_pcr - src->first_pcr + 27000000u / 25u;
+    if (!length)
+        length = 27000000u;
     src->offset += length;
-    src->timing_started = false;
+    src->timed_count = 0;
     src->pcr_started = false;
     src->restart_marks = true;
     for (size_t pid = 0; pid < TS_PID_COUNT; pid++)
@@ -279,13 +285,16 @@ static void file_rewrite(file_source_t *src, uint8_t *pkt)
         return;
     bool dts = pes_has_dts(pes) && pes_get_headerlength(pes) >= 10;
     uint64_t stamp = dts ? pes_get_dts(pes) : pes_get_pts(pes);
-    if (!src->timing_started && (src->timing_pid == 0 || src->timing_pid == pid)) {
-        src->timing_pid = pid;
-        src->timing_started = true;
-        src->first_ts = src->prev_ts = src->last_ts = stamp;
-    } else if (pid == src->timing_pid && stamp > src->last_ts) {
-        src->prev_ts = src->last_ts;
-        src->last_ts = stamp;
+    struct file_timing *t = NULL;
+    for (unsigned i = 0; i < src->timed_count && !t; i++)
+        if (src->timing[i].pid == pid)
+            t = &src->timing[i];
+    if (!t && src->timed_count < FILE_TIMED_PIDS) {
+        t = &src->timing[src->timed_count++];
+        *t = (struct file_timing){pid, stamp, stamp, stamp};
+    } else if (t && stamp > t->last) {
+        t->prev = t->last;
+        t->last = stamp;
     }
     if (src->offset) {
         pes_set_pts(pes, pes_shift(pes_get_pts(pes), src->offset));

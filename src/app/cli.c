@@ -317,7 +317,9 @@ static int cmd_channel_list(cli_t *cli, int argc, char **argv)
         json_t *array = json_array();
         for (size_t i = 0; i < count; i++)
             json_array_append_new(array, admin_object_json(channel_fields, channel_field_count, &channels[i]));
-        char *text = json_dumps(json_pack("{so}", "channels", array), JSON_INDENT(2));
+        json_t *doc = json_pack("{so}", "channels", array);
+        char *text = json_dumps(doc, JSON_INDENT(2));
+        json_decref(doc);
         if (text)
             puts(text);
         free(text);

@@ -48,9 +48,10 @@ json_t *admin_channel_json(const channel_t *channel)
     json_object_set_new(json, "input_bitrate", json_integer((json_int_t)info.input_bitrate));
     json_object_set_new(json, "viewers", json_integer(info.viewers));
     const channel_stats_t *s = &info.stats;
-    json_t *stats = json_pack("{sI sI sI sI sI sI sI sI sI sI sI}", "bytes_in", (json_int_t)s->bytes_in,
+    json_t *stats = json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI}", "bytes_in", (json_int_t)s->bytes_in,
                               "packets_in", (json_int_t)s->packets_in, "cc_errors", (json_int_t)s->cc_errors,
-                              "sync_losses", (json_int_t)s->sync_losses, "rtp_lost", (json_int_t)s->rtp_lost,
+                              "sync_losses", (json_int_t)s->sync_losses, "bytes_skipped",
+                              (json_int_t)s->bytes_skipped, "rtp_lost", (json_int_t)s->rtp_lost,
                               "source_errors", (json_int_t)s->source_errors, "keyframes", (json_int_t)s->keyframes,
                               "psi_errors", (json_int_t)s->psi_errors, "viewers_skipped",
                               (json_int_t)s->viewers_skipped, "viewers_dropped", (json_int_t)s->viewers_dropped,

@@ -113,6 +113,7 @@ static void app_poll_done(uv_work_t *req, int status)
     if (status < 0 || app->stopping) {
         store_free_list(app_channel_kind(), app->polled, app->polled_count);
         app->polled = NULL;
+        app->polled_count = 0;
         return;
     }
     if (app->poll_error < 0) {
@@ -124,6 +125,7 @@ static void app_poll_done(uv_work_t *req, int status)
         app_apply_channels(app, app->polled, app->polled_count);
         store_free_list(app_channel_kind(), app->polled, app->polled_count);
         app->polled = NULL;
+        app->polled_count = 0;
     }
 }
 

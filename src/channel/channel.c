@@ -340,6 +340,7 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
         info->stats.psi_errors = ts->psi_errors;
     }
     info->stats.sync_losses = channel->sync.sync_losses;
+    info->stats.bytes_skipped = channel->sync.bytes_skipped;
     if (channel->source)
         info->stats.rtp_lost = ingest_source_counters(channel->source)->rtp_lost;
 }

@@ -57,6 +57,7 @@ typedef struct channel_stats {
     uint64_t packets_in;
     uint64_t cc_errors;
     uint64_t sync_losses;
+    uint64_t bytes_skipped;    /* input bytes that were not TS packets */
     uint64_t rtp_lost;
     uint64_t source_errors;
     uint64_t keyframes;

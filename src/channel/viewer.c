@@ -289,7 +289,8 @@ void channel_viewers_close_all(channel_t *channel, const char *why)
 void channel_serve_ts(channel_t *channel, http_conn_t *conn)
 {
     if (http_conn_is_head(conn)) {
-        http_respond(conn, 200, "video/mp2t", "Cache-Control: no-cache\r\n", NULL, 0);
+        if (http_stream_begin(conn, 200, "video/mp2t", "Cache-Control: no-cache\r\n") < 0)
+            http_conn_close(conn);
         return;
     }
     viewer_t *viewer = calloc(1, sizeof(*viewer));

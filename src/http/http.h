@@ -136,7 +136,8 @@ int http_respond_text(http_conn_t *conn, int status, const char *fmt, ...)
 void http_conn_take(http_conn_t *conn, http_close_fn on_close, void *opaque);
 /* Starts an endless response on a taken connection: sends the head
  * (Connection: close, no length) and stops request parsing. The body is then
- * written by the owner on http_conn_stream(). Returns 0 or -errno. */
+ * written by the owner on http_conn_stream(). For HEAD requests only the head
+ * is sent and the connection closes. Returns 0 or -errno. */
 int http_stream_begin(http_conn_t *conn, int status, const char *content_type, const char *extra_headers);
 uv_stream_t *http_conn_stream(http_conn_t *conn);
 bool http_conn_is_head(const http_conn_t *conn);

@@ -214,6 +214,10 @@ int http_parse_request(const char *buf, size_t len, http_request_t *req, const c
             return HTTP_PARSE_BAD;
         }
     }
+    if (memchr(version.ptr, ' ', version.len)) {
+        *why = "request line has more than three parts";
+        return HTTP_PARSE_BAD;
+    }
     if (version.len != 8 || memcmp(version.ptr, "HTTP/1.", 7) != 0 ||
         (version.ptr[7] != '0' && version.ptr[7] != '1')) {
         if (version.len >= 5 && memcmp(version.ptr, "HTTP/", 5) == 0) {

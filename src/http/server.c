@@ -209,6 +209,12 @@ int http_stream_begin(http_conn_t *conn, int status, const char *content_type, c
                      status, http_status_text(status), content_type, extra_headers ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head))
         return -EINVAL;
+    if (conn->is_head) {
+        /* HEAD: the same head, then the connection closes. */
+        conn->keep_alive = false;
+        conn->responding = true;
+        return conn_write_copy(conn, head, (size_t)n, NULL, 0);
+    }
     conn->streaming = true;
     conn->keep_alive = false;
     free(conn->buf);

@@ -224,6 +224,8 @@ int store_list(store_t *store, const store_kind_t *kind, void **objects, size_t 
 
 void store_free_list(const store_kind_t *kind, void *objects, size_t count)
 {
+    if (!objects)
+        return;
     for (size_t i = 0; i < count; i++)
         fields_clear(kind->fields, kind->field_count, (char *)objects + i * kind->object_size);
     free(objects);

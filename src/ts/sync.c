@@ -23,6 +23,12 @@ static size_t sync_process(ts_sync_t *sync, const uint8_t *buf, size_t len, ts_p
     while (off < len) {
         if (!sync->locked) {
             const uint8_t *found = memchr(buf + off, 0x47, len - off);
+            if (found != buf + off && !sync->loss_counted) {
+                /* Bytes that are not packets: a sync loss, once per episode
+                 * (TR 101 290 1.1 TS_sync_loss), also before the first lock. */
+                sync->sync_losses++;
+                sync->loss_counted = true;
+            }
             if (!found) {
                 sync->bytes_skipped += len - off;
                 return len;
@@ -38,6 +44,7 @@ static size_t sync_process(ts_sync_t *sync, const uint8_t *buf, size_t len, ts_p
                 continue;
             }
             sync->locked = true;
+            sync->loss_counted = false;
         }
         size_t run = 0;
         while (off + (run + 1) * TS_PACKET_SIZE <= len && buf[off + run * TS_PACKET_SIZE] == 0x47)
@@ -52,6 +59,7 @@ static size_t sync_process(ts_sync_t *sync, const uint8_t *buf, size_t len, ts_p
         /* A full packet without its sync byte: lock is lost. */
         sync->locked = false;
         sync->sync_losses++;
+        sync->loss_counted = true;
     }
     return off;
 }

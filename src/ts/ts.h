@@ -25,7 +25,8 @@ typedef struct ts_sync {
     uint8_t pending[TS_PACKET_SIZE * 4];
     size_t pending_len;
     bool locked;
-    uint64_t sync_losses;    /* times a locked stream lost its sync byte */
+    bool loss_counted;       /* this unlocked episode is already counted */
+    uint64_t sync_losses;    /* episodes of bytes that are not packets */
     uint64_t bytes_skipped;  /* bytes thrown away while searching */
     uint64_t packets;        /* aligned packets handed out */
 } ts_sync_t;

@@ -80,8 +80,8 @@ static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
         channel_note_psi(channel, out);
     if (info.keyframe_decided && channel->candidate_open) {
         channel->candidate_open = false;
-        if (ring_add_keyframe(&channel->ring, channel->candidate_pos, channel->candidate_psi,
-                              channel->candidate_psi_len) < 0)
+        if (!ring_add_keyframe(&channel->ring, channel->candidate_pos, channel->candidate_psi,
+                               channel->candidate_psi_len))
             log_error("channel", "%s: out of memory recording a keyframe", channel->config.name);
     }
 }

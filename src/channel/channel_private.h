@@ -5,7 +5,7 @@
 #define ANTENNE_CHANNEL_PRIVATE_H
 
 #include "channel/channel.h"
-#include "channel/ring.h"
+#include "core/core.h"
 #include "ingest/ingest.h"
 #include "ts/ts.h"
 

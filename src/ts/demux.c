@@ -33,6 +33,7 @@ struct ts_demux {
     uint16_t pmt_pid;
     bool pmt_seen;
     uint16_t video_pid;
+    uint16_t access_pid;
     ts_video_codec_t video_codec;
     uint16_t pcr_pid;
     bool scanning;
@@ -70,12 +71,14 @@ void ts_demux_reset(ts_demux_t *demux)
     demux->pmt_pid = TS_PID_NULL;
     demux->pcr_pid = TS_PID_NULL;
     demux->video_pid = TS_PID_NULL;
+    demux->access_pid = TS_PID_NULL;
     ts_section_buf_reset(&demux->pat_buf);
     ts_section_buf_reset(&demux->pmt_buf);
 }
 
 const ts_stats_t *ts_demux_stats(const ts_demux_t *demux) { return &demux->stats; }
 uint16_t ts_demux_video_pid(const ts_demux_t *demux) { return demux->video_pid; }
+uint16_t ts_demux_access_pid(const ts_demux_t *demux) { return demux->access_pid; }
 ts_video_codec_t ts_demux_video_codec(const ts_demux_t *demux) { return demux->video_codec; }
 bool ts_demux_has_pmt(const ts_demux_t *demux) { return demux->pmt_seen; }
 bool ts_demux_program_found(const ts_demux_t *demux) { return demux->program == 0 || demux->program_found; }
@@ -87,6 +90,7 @@ static void demux_forget_program(ts_demux_t *demux)
             demux->kind[pid] = PID_OTHER;
     demux->pmt_seen = false;
     demux->video_pid = TS_PID_NULL;
+    demux->access_pid = TS_PID_NULL;
     demux->video_codec = TS_VIDEO_NONE;
     demux->pcr_pid = TS_PID_NULL;
     demux->scanning = false;
@@ -159,12 +163,15 @@ static void demux_on_pmt(void *opaque, const uint8_t *section, size_t len)
         if (demux->kind[pid] == PID_ES)
             demux->kind[pid] = PID_OTHER;
     uint16_t video_pid = TS_PID_NULL;
+    uint16_t first_pid = TS_PID_NULL;
     ts_video_codec_t video_codec = TS_VIDEO_NONE;
     const uint8_t *es;
     for (uint8_t n = 0; (es = pmt_get_es(pmt, n)) != NULL; n++) {
         uint16_t pid = pmtn_get_pid(es);
         if (demux->kind[pid] == PID_OTHER)
             demux->kind[pid] = PID_ES;
+        if (first_pid == TS_PID_NULL)
+            first_pid = pid;
         ts_video_codec_t codec = ts_video_codec_from_stream_type(pmtn_get_streamtype(es));
         if (codec != TS_VIDEO_NONE && video_pid == TS_PID_NULL) {
             video_pid = pid;
@@ -179,6 +186,7 @@ static void demux_on_pmt(void *opaque, const uint8_t *section, size_t len)
     if (video_pid != demux->video_pid)
         demux->scanning = false;
     demux->video_pid = video_pid;
+    demux->access_pid = video_pid != TS_PID_NULL ? video_pid : first_pid;
     demux->video_codec = video_codec;
     demux->pmt_seen = true;
 }
@@ -193,6 +201,22 @@ static size_t packet_payload_offset(const uint8_t *pkt)
         return TS_HEADER_SIZE;
     size_t off = TS_HEADER_SIZE + 1 + (size_t)ts_get_adaptation(pkt);
     return off > TS_PACKET_SIZE ? TS_PACKET_SIZE : off;
+}
+
+/* The DTS (or PTS) of a PES whose header starts in this payload. */
+static void pes_read_dts(const uint8_t *p, size_t len, ts_packet_info_t *info)
+{
+    if (len < 14 || p[0] != 0 || p[1] != 0 || p[2] != 1 || (p[6] & 0xc0) != 0x80)
+        return;
+    bool pts = p[7] & 0x80, dts = (p[7] & 0xc0) == 0xc0;
+    if (!pts || (size_t)9 + p[8] > len || p[8] < (dts ? 10 : 5))
+        return;
+    const uint8_t *t = dts ? p + 14 : p + 9;
+    if (dts && len < 19)
+        return;
+    info->has_dts = true;
+    info->dts = ((uint64_t)(t[0] & 0x0e) << 29) | ((uint64_t)t[1] << 22) | ((uint64_t)(t[2] & 0xfe) << 14) |
+                ((uint64_t)t[3] << 7) | (t[4] >> 1);
 }
 
 static void demux_check_cc(ts_demux_t *demux, const uint8_t *pkt, uint16_t pid, bool has_af)
@@ -296,6 +320,10 @@ void ts_demux_packet(ts_demux_t *demux, const uint8_t *pkt, ts_packet_info_t *in
         info->psi = true;
         return;
     case PID_ES:
+        if (pid == demux->access_pid && ts_get_unitstart(pkt)) {
+            info->access_pes_start = true;
+            pes_read_dts(pkt + packet_payload_offset(pkt), TS_PACKET_SIZE - packet_payload_offset(pkt), info);
+        }
         if (pid == demux->video_pid)
             demux_video(demux, pkt, has_af, packet_payload_offset(pkt), info);
         return;

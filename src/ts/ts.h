@@ -101,6 +101,10 @@ typedef struct ts_packet_info {
     const uint8_t *replaced; /* when set, send these 188 bytes instead (rewritten PAT) */
     bool psi;                /* PAT or PMT of the selected program */
     bool video_pes_start;    /* starts a video PES (a possible keyframe) */
+    bool access_pes_start;   /* starts a PES of the stream that paces cutting:
+                              * video, or the first stream when there is none */
+    bool has_dts;
+    uint64_t dts;            /* 90 kHz, 33 bits: DTS, or PTS when there is no DTS */
     bool keyframe_decided;   /* the most recent video PES start is a keyframe, known now */
     bool has_pcr;
     uint64_t pcr;            /* 27 MHz */
@@ -117,6 +121,8 @@ void ts_demux_reset(ts_demux_t *demux);
 void ts_demux_packet(ts_demux_t *demux, const uint8_t *pkt, ts_packet_info_t *info);
 const ts_stats_t *ts_demux_stats(const ts_demux_t *demux);
 uint16_t ts_demux_video_pid(const ts_demux_t *demux);
+/* The PID that paces segment cutting: video, else the first stream. */
+uint16_t ts_demux_access_pid(const ts_demux_t *demux);
 ts_video_codec_t ts_demux_video_codec(const ts_demux_t *demux);
 bool ts_demux_has_pmt(const ts_demux_t *demux);
 /* Whether the selected program was found in the PAT (always true for 0). */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// ring.c -- the channel's history as a circular list of shared blocks and
-// the keyframes inside it (invariants in ring.h).
-#include "channel/ring.h"
+// ring.c -- a channel's history as a circular list of shared blocks and the
+// keyframes inside it (invariants in core.h).
+#include "core/core.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -97,13 +97,13 @@ int ring_append(ring_t *ring, const uint8_t *data, size_t len)
     return 0;
 }
 
-int ring_add_keyframe(ring_t *ring, uint64_t pos, const uint8_t *psi, size_t psi_len)
+block_t *ring_add_keyframe(ring_t *ring, uint64_t pos, const uint8_t *psi, size_t psi_len)
 {
     if (psi_len > RING_PSI_MAX)
         psi_len = RING_PSI_MAX;
     block_t *copy = block_new((uint32_t)psi_len, 0);
     if (!copy)
-        return -ENOMEM;
+        return NULL;
     memcpy(copy->data, psi, psi_len);
     copy->size = (uint32_t)psi_len;
     ring_keyframe_t *kf = &ring->keyframes[ring->keyframe_next];
@@ -114,7 +114,7 @@ int ring_add_keyframe(ring_t *ring, uint64_t pos, const uint8_t *psi, size_t psi
     ring->keyframe_next = (ring->keyframe_next + 1) % RING_KEYFRAMES;
     if (ring->keyframe_count < RING_KEYFRAMES)
         ring->keyframe_count++;
-    return 0;
+    return copy;
 }
 
 void ring_keyframe_completed(ring_t *ring)

@@ -66,8 +66,8 @@ void strbuf_printf(strbuf_t *sb, const char *fmt, ...)
 
 char *strbuf_steal(strbuf_t *sb, size_t *len)
 {
-    if (!sb->data)
-        strbuf_reserve(sb, 0);
+    if (!sb->data && strbuf_reserve(sb, 0))
+        sb->data[0] = '\0';
     char *data = sb->data;
     if (len)
         *len = sb->len;

@@ -357,6 +357,7 @@ int http_chunked_decode(http_chunked_t *ch, uint8_t *buf, size_t len, size_t *ou
                 ch->state = CHUNK_EXT;
             } else if (ch->digits && c == '\n') {
                 ch->state = ch->remaining ? CHUNK_DATA : CHUNK_TRAILER;
+                ch->digits = 0;
             } else {
                 *out_len = out;
                 return HTTP_PARSE_BAD;
@@ -365,8 +366,10 @@ int http_chunked_decode(http_chunked_t *ch, uint8_t *buf, size_t len, size_t *ou
             break;
         }
         case CHUNK_EXT:
-            if (c == '\n')
+            if (c == '\n') {
                 ch->state = ch->remaining ? CHUNK_DATA : CHUNK_TRAILER;
+                ch->digits = 0;
+            }
             i++;
             break;
         case CHUNK_DATA: {
@@ -441,6 +444,8 @@ static int percent_decode(const char *in, size_t len, char *out, size_t out_size
             i += 2;
         } else if (c == '+' && plus_is_space) {
             c = ' ';
+        } else if (c == '\0') {
+            return -EINVAL;
         }
         if (n + 1 >= out_size)
             return -EINVAL;

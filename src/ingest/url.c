@@ -40,21 +40,21 @@ static int parse_authority(const char *url, const char *start, const char *end, 
     if (start < end && *start == '[') {
         const char *close = memchr(start, ']', (size_t)(end - start));
         if (!close)
-            return URL_ERR("'%s': missing ']' after an IPv6 address", url);
+            return URL_ERR("missing ']' after an IPv6 address (in '%.80s')", url);
         if ((size_t)(close - start - 1) >= sizeof(out->host))
-            return URL_ERR("'%s': host too long", url);
+            return URL_ERR("host too long (in '%.80s')", url);
         memcpy(out->host, start + 1, (size_t)(close - start - 1));
         out->host[close - start - 1] = '\0';
         host_end = close + 1;
         if (host_end < end && *host_end != ':')
-            return URL_ERR("'%s': unexpected text after ']'", url);
+            return URL_ERR("unexpected text after ']' (in '%.80s')", url);
         if (host_end < end)
             port_start = host_end + 1;
     } else {
         const char *colon = memrchr(start, ':', (size_t)(end - start));
         host_end = colon ? colon : end;
         if ((size_t)(host_end - start) >= sizeof(out->host))
-            return URL_ERR("'%s': host too long", url);
+            return URL_ERR("host too long (in '%.80s')", url);
         memcpy(out->host, start, (size_t)(host_end - start));
         out->host[host_end - start] = '\0';
         if (colon)
@@ -63,10 +63,10 @@ static int parse_authority(const char *url, const char *start, const char *end, 
     if (port_start) {
         uint64_t port;
         if (parse_u64_n(port_start, (size_t)(end - port_start), 1, 65535, &port) < 0)
-            return URL_ERR("'%s': port must be a number from 1 to 65535", url);
+            return URL_ERR("port must be a number from 1 to 65535 (in '%.80s')", url);
         out->port = (uint16_t)port;
     } else if (port_required) {
-        return URL_ERR("'%s': a port is required (udp://@239.1.1.1:1234)", url);
+        return URL_ERR("a port is required (udp://@239.1.1.1:1234) (in '%.80s')", url);
     } else {
         out->port = default_port;
     }
@@ -87,7 +87,7 @@ static int parse_options(const char *url, const char *query, ingest_url_t *out, 
         bool known = (len == 7 && !strncmp(p, "program", 7)) ||
                      (allow_udp && ((len == 5 && !strncmp(p, "iface", 5)) || (len == 6 && !strncmp(p, "source", 6))));
         if (!known)
-            return URL_ERR("'%s': unknown option '%.*s'", url, (int)len, p);
+            return URL_ERR("unknown option '%.*s' (in '%.80s')", (int)len, p, url);
         p += strcspn(p, "&");
         if (*p == '&')
             p++;
@@ -95,16 +95,16 @@ static int parse_options(const char *url, const char *query, ingest_url_t *out, 
     if ((n = http_query_get(q, "program", value, sizeof(value))) != -ENOENT) {
         uint64_t program;
         if (n < 0 || parse_u64(value, 1, 65535, &program) < 0)
-            return URL_ERR("'%s': program must be a number from 1 to 65535", url);
+            return URL_ERR("program must be a number from 1 to 65535 (in '%.80s')", url);
         out->program = (uint16_t)program;
     }
     if (!allow_udp)
         return 0;
     if ((n = http_query_get(q, "iface", out->iface, sizeof(out->iface))) != -ENOENT && n <= 0)
-        return URL_ERR("'%s': iface must be an interface name or address", url);
+        return URL_ERR("iface must be an interface name or address (in '%.80s')", url);
     if ((n = http_query_get(q, "source", out->ssm_source, sizeof(out->ssm_source))) != -ENOENT) {
         if (n <= 0 || !is_ip_literal(out->ssm_source))
-            return URL_ERR("'%s': source must be the IP address of the multicast sender", url);
+            return URL_ERR("source must be the IP address of the multicast sender (in '%.80s')", url);
     }
     return 0;
 }
@@ -117,7 +117,7 @@ int ingest_url_parse(const char *url, ingest_url_t *out, char *err, size_t err_s
         return URL_ERR("source URL is empty or longer than 2000 characters");
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
-            return URL_ERR("'%s': spaces or control characters are not allowed", url);
+            return URL_ERR("spaces or control characters are not allowed (in '%.80s')", url);
     const char *rest;
     if (!strncmp(url, "udp://", 6)) {
         out->kind = INGEST_UDP;
@@ -132,16 +132,16 @@ int ingest_url_parse(const char *url, ingest_url_t *out, char *err, size_t err_s
         out->kind = INGEST_FILE;
         rest = url + 7;
     } else {
-        return URL_ERR("unsupported URL '%s': use udp://, rtp://, http:// or file://", url);
+        return URL_ERR("unsupported URL '%.80s': use udp://, rtp://, http:// or file://", url);
     }
 
     if (out->kind == INGEST_FILE) {
         if (rest[0] != '/')
-            return URL_ERR("'%s': a file URL needs an absolute path (file:///path/to/file.ts)", url);
+            return URL_ERR("a file URL needs an absolute path (file:///path/to/file.ts) (in '%.80s')", url);
         const char *q = strchr(rest, '?');
         size_t path_len = q ? (size_t)(q - rest) : strlen(rest);
         if (path_len >= sizeof(out->path))
-            return URL_ERR("'%s': path too long", url);
+            return URL_ERR("path too long (in '%.80s')", url);
         memcpy(out->path, rest, path_len);
         out->path[path_len] = '\0';
         return q ? parse_options(url, q + 1, out, false, err, err_size) : 0;
@@ -153,17 +153,17 @@ int ingest_url_parse(const char *url, ingest_url_t *out, char *err, size_t err_s
         const char *slash = memchr(rest, '/', (size_t)(end - rest));
         const char *auth_end = slash ? slash : end;
         if (auth_end == rest)
-            return URL_ERR("'%s': missing host", url);
+            return URL_ERR("missing host (in '%.80s')", url);
         if (memchr(rest, '@', (size_t)(auth_end - rest)))
-            return URL_ERR("'%s': user:password in source URLs is not supported", url);
+            return URL_ERR("user:password in source URLs is not supported (in '%.80s')", url);
         int rc = parse_authority(url, rest, auth_end, out, false, 80, err, err_size);
         if (rc < 0)
             return rc;
         if (!out->host[0])
-            return URL_ERR("'%s': missing host", url);
+            return URL_ERR("missing host (in '%.80s')", url);
         size_t path_len = (size_t)(end - auth_end);
         if (path_len + 2 >= sizeof(out->path))
-            return URL_ERR("'%s': path too long", url);
+            return URL_ERR("path too long (in '%.80s')", url);
         if (path_len == 0)
             strcpy(out->path, "/");
         else {
@@ -173,7 +173,7 @@ int ingest_url_parse(const char *url, ingest_url_t *out, char *err, size_t err_s
         if (frag) {
             uint64_t program;
             if (strncmp(frag, "#program=", 9) || parse_u64(frag + 9, 1, 65535, &program) < 0)
-                return URL_ERR("'%s': the only fragment understood is #program=N", url);
+                return URL_ERR("the only fragment understood is #program=N (in '%.80s')", url);
             out->program = (uint16_t)program;
         }
         return 0;
@@ -185,14 +185,14 @@ int ingest_url_parse(const char *url, ingest_url_t *out, char *err, size_t err_s
     const char *q = strchr(rest, '?');
     const char *end = q ? q : rest + strlen(rest);
     if (memchr(rest, '/', (size_t)(end - rest)))
-        return URL_ERR("'%s': a UDP URL has no path (udp://@239.1.1.1:1234)", url);
+        return URL_ERR("a UDP URL has no path (udp://@239.1.1.1:1234) (in '%.80s')", url);
     int rc = parse_authority(url, rest, end, out, true, 0, err, err_size);
     if (rc < 0)
         return rc;
     if (!out->host[0])
         strcpy(out->host, "0.0.0.0");
     if (!is_ip_literal(out->host))
-        return URL_ERR("'%s': '%s' is not an IP address", url, out->host);
+        return URL_ERR("'%s' is not an IP address (in '%.80s')", out->host, url);
     out->multicast = is_multicast(out->host);
     if (q) {
         rc = parse_options(url, q + 1, out, true, err, err_size);
@@ -200,6 +200,6 @@ int ingest_url_parse(const char *url, ingest_url_t *out, char *err, size_t err_s
             return rc;
     }
     if (out->ssm_source[0] && !out->multicast)
-        return URL_ERR("'%s': source= needs a multicast group address", url);
+        return URL_ERR("source= needs a multicast group address (in '%.80s')", url);
     return 0;
 }

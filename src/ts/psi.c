@@ -81,10 +81,12 @@ int ts_section_push(ts_section_buf_t *buf, const uint8_t *pkt, ts_section_fn fn,
         }
         if (buf->active && pointer) {
             section_append(buf, p, pointer, &done, &bad);
-            if (bad)
+            if (bad) {
                 errors++;
-            else if (done)
+                ts_section_buf_reset(buf);
+            } else if (done) {
                 errors += section_finish(buf, done, fn, opaque);
+            }
         }
         /* A section still open here was cut short by its sender. */
         if (buf->active && buf->used)

@@ -15,7 +15,8 @@ json_t *admin_object_json(const field_t *fields, size_t count, const void *objec
 json_t *admin_channel_json(const channel_t *channel);
 
 /* The M3U playlist of channels, in the order given, with stream URLs under
- * base_url (e.g. "http://host:8080"). Appends to out. */
-void admin_playlist_m3u(channel_t *const *channels, size_t count, const char *base_url, strbuf_t *out);
+ * base_url (e.g. "http://host:8080"): HLS playlists when hls, else HTTP-TS.
+ * Appends to out. */
+void admin_playlist_m3u(channel_t *const *channels, size_t count, const char *base_url, bool hls, strbuf_t *out);
 
 #endif

@@ -57,5 +57,14 @@ json_t *admin_channel_json(const channel_t *channel)
                               (json_int_t)s->viewers_skipped, "viewers_dropped", (json_int_t)s->viewers_dropped,
                               "bytes_out", (json_int_t)s->bytes_out);
     json_object_set_new(json, "stats", stats);
+    json_object_set_new(json, "hls",
+                        json_pack("{sI sI sI sI}", "target_duration", (json_int_t)info.hls.target_duration,
+                                  "media_sequence", (json_int_t)info.hls.media_sequence, "segments",
+                                  (json_int_t)info.hls.segments, "discontinuity_sequence",
+                                  (json_int_t)info.hls.discontinuity_sequence));
+    json_t *warnings = json_array();
+    if (info.hls.warning && info.hls.warning[0])
+        json_array_append_new(warnings, json_string(info.hls.warning));
+    json_object_set_new(json, "warnings", warnings);
     return json;
 }

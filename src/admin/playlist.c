@@ -14,7 +14,7 @@ static void append_attr(strbuf_t *out, const char *name, const char *value)
     strbuf_puts(out, "\"");
 }
 
-void admin_playlist_m3u(channel_t *const *channels, size_t count, const char *base_url, strbuf_t *out)
+void admin_playlist_m3u(channel_t *const *channels, size_t count, const char *base_url, bool hls, strbuf_t *out)
 {
     strbuf_puts(out, "#EXTM3U\n");
     for (size_t i = 0; i < count; i++) {
@@ -28,6 +28,6 @@ void admin_playlist_m3u(channel_t *const *channels, size_t count, const char *ba
             strbuf_printf(out, " tvg-chno=\"%lld\"", (long long)c->number);
         append_attr(out, "group-title", c->group);
         /* After the comma the title runs to the end of the line. */
-        strbuf_printf(out, ",%s\n%s/live/%s.ts\n", title, base_url, c->name);
+        strbuf_printf(out, ",%s\n%s/live/%s%s\n", title, base_url, c->name, hls ? "/index.m3u8" : ".ts");
     }
 }

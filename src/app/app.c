@@ -36,6 +36,7 @@ typedef struct app {
     int64_t polled_revision;
     channel_config_t *polled;
     size_t polled_count;
+    bool polled_changed;       /* the list was reloaded (it may be empty) */
     int poll_error;
     bool stopping;
 } app_t;
@@ -98,11 +99,13 @@ static void app_apply_channels(app_t *app, const channel_config_t *configs, size
 static void app_poll_work(uv_work_t *req)
 {
     app_t *app = req->data;
+    app->polled_changed = false;
     app->poll_error = store_revision(app->store, &app->polled_revision);
     if (app->poll_error == 0 && app->polled_revision != app->revision) {
-        void *list;
+        void *list = NULL;
         app->poll_error = store_list(app->store, app_channel_kind(), &list, &app->polled_count);
         app->polled = app->poll_error == 0 ? list : NULL;
+        app->polled_changed = app->poll_error == 0;
     }
 }
 
@@ -120,7 +123,7 @@ static void app_poll_done(uv_work_t *req, int status)
         log_warn("app", "reading the database failed: %s", store_last_error(app->store));
         return;
     }
-    if (app->polled) {
+    if (app->polled_changed) {
         app->revision = app->polled_revision;
         app_apply_channels(app, app->polled, app->polled_count);
         store_free_list(app_channel_kind(), app->polled, app->polled_count);
@@ -191,11 +194,19 @@ static void route_playlist(app_t *app, http_conn_t *conn, const http_request_t *
         http_respond_text(conn, 503, "out of memory");
         return;
     }
-    memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
+    if (app->channel_count)
+        memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
     qsort(sorted, app->channel_count, sizeof(*sorted), compare_channels);
     strbuf_t out;
     strbuf_init(&out);
-    admin_playlist_m3u(sorted, app->channel_count, base, &out);
+    char output[8] = "ts";
+    int found = http_query_get(req->query, "output", output, sizeof(output));
+    if (found != -ENOENT && (found < 0 || (strcmp(output, "ts") && strcmp(output, "hls")))) {
+        free(sorted);
+        http_respond_text(conn, 400, "output must be ts or hls");
+        return;
+    }
+    admin_playlist_m3u(sorted, app->channel_count, base, !strcmp(output, "hls"), &out);
     free(sorted);
     if (out.failed)
         http_respond_text(conn, 503, "out of memory");
@@ -211,7 +222,8 @@ static void route_channels(app_t *app, http_conn_t *conn)
         http_respond_text(conn, 503, "out of memory");
         return;
     }
-    memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
+    if (app->channel_count)
+        memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
     qsort(sorted, app->channel_count, sizeof(*sorted), compare_channels);
     json_t *list = json_array();
     for (size_t i = 0; i < app->channel_count; i++)
@@ -226,6 +238,14 @@ static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *r
     char path[HTTP_MAX_TARGET + 1];
     if (http_path_decode(req->path, path, sizeof(path)) < 0) {
         http_respond_text(conn, 400, "malformed percent-encoding in the path");
+        return;
+    }
+    if (req->method == HTTP_OPTIONS) {
+        /* CORS preflight from web players on other origins. */
+        http_respond(conn, 204, "text/plain",
+                     "Allow: GET, HEAD, OPTIONS\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+                     "Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n",
+                     NULL, 0);
         return;
     }
     if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
@@ -249,6 +269,15 @@ static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *r
             return;
         }
         respond_json(conn, 200, admin_channel_json(channel));
+    } else if (!strncmp(path, "/live/", 6) && strchr(path + 6, '/')) {
+        char *slash = strchr(path + 6, '/');
+        *slash = '\0';
+        channel_t *channel = app_find_channel(app, path + 6, NULL);
+        if (!channel) {
+            http_respond_text(conn, 404, "channel '%s' not found", parse_name_valid(path + 6) ? path + 6 : "?");
+            return;
+        }
+        channel_serve_hls(channel, conn, req, slash + 1);
     } else if (!strncmp(path, "/live/", 6) && len > 9 && !strcmp(path + len - 3, ".ts")) {
         path[len - 3] = '\0';
         channel_t *channel = app_find_channel(app, path + 6, NULL);

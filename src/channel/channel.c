@@ -44,14 +44,30 @@ static void channel_note_psi(channel_t *channel, const uint8_t *pkt)
     if (ts_get_pid(pkt) == TS_PID_PAT) {
         memcpy(channel->pat, pkt, TS_PACKET_SIZE);
         channel->pat_len = TS_PACKET_SIZE;
+    } else {
+        if (ts_get_unitstart(pkt))
+            channel->pmt_len = 0;
+        if (channel->pmt_len + TS_PACKET_SIZE <= sizeof(channel->pmt)) {
+            memcpy(channel->pmt + channel->pmt_len, pkt, TS_PACKET_SIZE);
+            channel->pmt_len += TS_PACKET_SIZE;
+        }
+    }
+    block_t *psi = channel_psi_snapshot(channel);
+    if (psi) {
+        block_unref(channel->psi_block);
+        channel->psi_block = psi;
+    }
+}
+
+/* Hands the pending access unit to HLS, now that we know what it is. */
+static void channel_flush_access_unit(channel_t *channel, bool keyframe, block_t *psi)
+{
+    if (!channel->au_pending)
         return;
-    }
-    if (ts_get_unitstart(pkt))
-        channel->pmt_len = 0;
-    if (channel->pmt_len + TS_PACKET_SIZE <= sizeof(channel->pmt)) {
-        memcpy(channel->pmt + channel->pmt_len, pkt, TS_PACKET_SIZE);
-        channel->pmt_len += TS_PACKET_SIZE;
-    }
+    channel->au_pending = false;
+    if (channel->hls)
+        hls_on_access_unit(channel->hls, &channel->ring, channel->au_pos, channel->au_has_dts, channel->au_dts,
+                           keyframe, psi, channel->au_wall_ms);
 }
 
 static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
@@ -63,6 +79,14 @@ static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
     const uint8_t *out = info.replaced ? info.replaced : pkt;
     uint64_t pos = ring_end(&channel->ring);
 
+    if (info.access_pes_start) {
+        channel_flush_access_unit(channel, false, NULL);
+        channel->au_pending = true;
+        channel->au_pos = pos;
+        channel->au_has_dts = info.has_dts;
+        channel->au_dts = info.dts;
+        channel->au_wall_ms = clock_wall_ms();
+    }
     if (info.video_pes_start) {
         ring_keyframe_completed(&channel->ring);
         /* Snapshot the PSI as it stands before this PES. */
@@ -80,10 +104,18 @@ static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
         channel_note_psi(channel, out);
     if (info.keyframe_decided && channel->candidate_open) {
         channel->candidate_open = false;
-        if (!ring_add_keyframe(&channel->ring, channel->candidate_pos, channel->candidate_psi,
-                               channel->candidate_psi_len))
+        block_t *psi = ring_add_keyframe(&channel->ring, channel->candidate_pos, channel->candidate_psi,
+                                         channel->candidate_psi_len);
+        if (!psi)
             log_error("channel", "%s: out of memory recording a keyframe", channel->config.name);
+        else if (channel->au_pending && channel->au_pos == channel->candidate_pos)
+            channel_flush_access_unit(channel, true, psi);
+    } else if (info.access_pes_start && ts_demux_video_pid(channel->demux) == TS_PID_NULL) {
+        /* Without video every audio frame is a random access point. */
+        channel_flush_access_unit(channel, true, channel->psi_block);
     }
+    if (channel->hls)
+        hls_on_data(channel->hls, &channel->ring, ring_end(&channel->ring));
 }
 
 static void channel_on_packets(void *opaque, const uint8_t *packets, size_t count)
@@ -180,6 +212,13 @@ int channel_run(channel_t *channel)
     int rc = ring_init(&channel->ring, channel->options.ring_bytes);
     if (rc < 0)
         return rc;
+    hls_options_t hls = {(uint32_t)channel->config.hls_target, (uint32_t)channel->config.hls_window,
+                         (uint32_t)channel->config.hls_part_ms};
+    channel->hls = hls_new(channel->loop, channel->config.name, &hls);
+    if (!channel->hls) {
+        ring_clear(&channel->ring);
+        return -ENOMEM;
+    }
     channel->running = true;
     channel->idle_since_us = 0;
     channel_set_state(channel, CHANNEL_STARTING, "waiting for the source");
@@ -192,8 +231,11 @@ static void channel_halt(channel_t *channel)
     if (!channel->running)
         return;
     channel_stop_source(channel);
+    hls_free(channel->hls);
+    channel->hls = NULL;
     ring_clear(&channel->ring);
     channel->running = false;
+    channel->au_pending = false;
     channel->bitrate = 0;
     channel_set_state(channel, CHANNEL_IDLE, "no viewers");
 }
@@ -236,7 +278,8 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
             channel_set_state(channel, CHANNEL_DOWN, problem);
     }
     channel->packets_checked = channel->sync.packets;
-    if (channel->config.on_demand && channel->viewer_count == 0) {
+    bool hls_watched = channel->hls_seen_us && now - channel->hls_seen_us < (uint64_t)channel->config.idle_timeout * 1000000u;
+    if (channel->config.on_demand && channel->viewer_count == 0 && !hls_watched) {
         if (!channel->idle_since_us)
             channel->idle_since_us = now;
         else if (now - channel->idle_since_us >= (uint64_t)channel->config.idle_timeout * 1000000u)
@@ -295,6 +338,9 @@ int channel_update(channel_t *channel, const channel_config_t *config)
         channel_stop_source(channel);
         /* Old keyframes carry the old source's PSI; new viewers wait for the new one. */
         ring_forget_keyframes(&channel->ring);
+        channel->au_pending = false;
+        if (channel->hls)
+            hls_discontinuity(channel->hls, &channel->ring);
         channel_set_state(channel, CHANNEL_STARTING, "source changed");
         channel_start_source(channel);
     }
@@ -315,9 +361,14 @@ void channel_destroy(channel_t *channel)
 {
     channel_viewers_close_all(channel, "channel removed");
     channel_stop_source(channel);
+    if (channel->hls)
+        hls_free(channel->hls);
+    channel->hls = NULL;
     if (channel->running)
         ring_clear(&channel->ring);
     channel->running = false;
+    block_unref(channel->psi_block);
+    channel->psi_block = NULL;
     uv_close((uv_handle_t *)&channel->timer, channel_on_timer_closed);
 }
 
@@ -343,4 +394,19 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
     info->stats.bytes_skipped = channel->sync.bytes_skipped;
     if (channel->source)
         info->stats.rtp_lost = ingest_source_counters(channel->source)->rtp_lost;
+    if (channel->hls)
+        hls_get_info(channel->hls, &info->hls);
+    else
+        info->hls.warning = "";
+}
+
+void channel_serve_hls(channel_t *channel, http_conn_t *conn, const http_request_t *req, const char *rest)
+{
+    channel->hls_seen_us = clock_mono_us();
+    channel->idle_since_us = 0;
+    if (!channel->running && channel_run(channel) < 0) {
+        http_respond_text(conn, 503, "channel '%s' could not start", channel->config.name);
+        return;
+    }
+    hls_serve(channel->hls, conn, req, rest);
 }

@@ -5,6 +5,7 @@
 #define ANTENNE_CHANNEL_H
 
 #include "core/core.h"
+#include "hls/hls.h"
 #include "http/http.h"
 
 #include <stdbool.h>
@@ -29,6 +30,9 @@ typedef struct channel_config {
     bool on_demand;
     int64_t idle_timeout;   /* seconds an on-demand channel runs without viewers */
     int lag_policy;         /* lag_policy_t */
+    int64_t hls_target;     /* HLS segment target duration, seconds */
+    int64_t hls_window;     /* segments listed in HLS playlists */
+    int64_t hls_part_ms;    /* LL-HLS part target, milliseconds */
 } channel_config_t;
 
 extern const field_t channel_fields[];
@@ -69,6 +73,7 @@ typedef struct channel_stats {
 
 typedef struct channel_info {
     channel_state_t state;
+    hls_info_t hls;
     const char *reason;        /* why it is down or starting, or "" */
     const char *source_url;    /* source in use, or NULL */
     uint64_t input_bitrate;    /* bits/s over the last seconds */
@@ -100,5 +105,7 @@ void channel_get_info(const channel_t *channel, channel_info_t *info);
 
 /* Serves GET/HEAD /live/<name>.ts on conn: takes the connection. */
 void channel_serve_ts(channel_t *channel, http_conn_t *conn);
+/* Serves GET/HEAD /live/<name>/<rest> (HLS); starts an on-demand channel. */
+void channel_serve_hls(channel_t *channel, http_conn_t *conn, const http_request_t *req, const char *rest);
 
 #endif

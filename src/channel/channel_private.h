@@ -19,6 +19,7 @@ struct channel {
 
     bool running;              /* source started and ring allocated */
     ring_t ring;
+    hls_t *hls;                /* HLS output, while running */
     ingest_source_t *source;
     ts_sync_t sync;
     ts_demux_t *demux;
@@ -36,6 +37,15 @@ struct channel {
     size_t candidate_psi_len;
     uint64_t candidate_pos;
     bool candidate_open;
+    /* The access unit (picture) that began last, not yet given to HLS:
+     * whether it is a keyframe may be known only a few packets later. */
+    bool au_pending;
+    uint64_t au_pos;
+    bool au_has_dts;
+    uint64_t au_dts;
+    uint64_t au_wall_ms;
+    block_t *psi_block;        /* the newest PAT+PMT as one block */
+    uint64_t hls_seen_us;      /* last HLS request, to keep on-demand channels up */
 
     channel_stats_t stats;
     uint64_t last_data_us;     /* last aligned packets with PSI known */

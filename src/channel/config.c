@@ -42,6 +42,9 @@ const field_t channel_fields[] = {
     {"on_demand", FIELD_BOOL, CF(on_demand), 0, 0, NULL, "start with the first viewer, stop after the last", NULL},
     {"idle_timeout", FIELD_INT, CF(idle_timeout), 0, 86400, NULL, "seconds an on-demand channel outlives its last viewer", NULL},
     {"lag_policy", FIELD_ENUM, CF(lag_policy), 0, 0, lag_policy_names, "what happens to a viewer that falls behind: skip or close", NULL},
+    {"hls_target", FIELD_INT, CF(hls_target), 1, 30, NULL, "HLS segment target duration in seconds", NULL},
+    {"hls_window", FIELD_INT, CF(hls_window), 3, 60, NULL, "segments listed in HLS playlists", NULL},
+    {"hls_part_ms", FIELD_INT, CF(hls_part_ms), 100, 2000, NULL, "LL-HLS part target in milliseconds", NULL},
 };
 const size_t channel_field_count = sizeof(channel_fields) / sizeof(channel_fields[0]);
 
@@ -55,6 +58,9 @@ void channel_config_defaults(channel_config_t *config)
     memset(config, 0, sizeof(*config));
     config->idle_timeout = 10;
     config->lag_policy = LAG_SKIP;
+    config->hls_target = 2;
+    config->hls_window = 6;
+    config->hls_part_ms = 333;
 }
 
 int channel_config_validate(const channel_config_t *config, char *err, size_t err_size)

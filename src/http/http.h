@@ -4,6 +4,8 @@
 #ifndef ANTENNE_HTTP_H
 #define ANTENNE_HTTP_H
 
+#include "core/core.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +96,12 @@ int http_query_get(http_slice_t query, const char *name, char *out, size_t out_s
  * overlong input. Returns the length or -EINVAL. */
 int http_path_decode(http_slice_t path, char *out, size_t out_size);
 const char *http_status_text(int status);
+/* An IMF-fixdate (RFC 9110 5.6.7) for wall_ms, into out (>= 30 bytes). */
+void http_date(uint64_t wall_ms, char *out, size_t out_size);
+/* Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against a body of `size`
+ * bytes into [*first, *last]. Returns 0, or -EINVAL when malformed (ignore
+ * the header) or -ERANGE when unsatisfiable (416). */
+int http_range_parse(http_slice_t value, uint64_t size, uint64_t *first, uint64_t *last);
 
 /* ---- server.c ----------------------------------------------------------------- */
 
@@ -127,6 +135,12 @@ const http_server_stats_t *http_server_stats(const http_server_t *server);
  * connection closes itself on error. */
 int http_respond(http_conn_t *conn, int status, const char *content_type, const char *extra_headers,
                  const void *body, size_t len);
+/* Sends a response whose body is gathered from bufs (not copied): each
+ * buffer points into one of blocks, which are referenced until written.
+ * At most HTTP_MAX_BUFS buffers. */
+#define HTTP_MAX_BUFS 1024
+int http_respond_bufs(http_conn_t *conn, int status, const char *content_type, const char *extra_headers,
+                      const uv_buf_t *bufs, size_t buf_count, block_t *const *blocks, size_t block_count);
 /* A short text/plain error body, one line. */
 int http_respond_text(http_conn_t *conn, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const struct {
     const char *name;
@@ -483,6 +484,48 @@ int http_query_get(http_slice_t query, const char *name, char *out, size_t out_s
         return percent_decode(eq + 1, pair_len - key_len - 1, out, out_size, true);
     }
     return -ENOENT;
+}
+
+void http_date(uint64_t wall_ms, char *out, size_t out_size)
+{
+    time_t secs = (time_t)(wall_ms / 1000u);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(out, out_size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+int http_range_parse(http_slice_t value, uint64_t size, uint64_t *first, uint64_t *last)
+{
+    if (value.len < 7 || strncmp(value.ptr, "bytes=", 6) != 0)
+        return -EINVAL;
+    const char *p = value.ptr + 6;
+    size_t len = value.len - 6;
+    const char *dash = memchr(p, '-', len);
+    if (!dash || memchr(p, ',', len))
+        return -EINVAL; /* one range only; a multipart answer is not worth it for media */
+    size_t a_len = (size_t)(dash - p), b_len = len - a_len - 1;
+    uint64_t a, b;
+    if (a_len == 0) {
+        if (parse_u64_n(dash + 1, b_len, 1, UINT64_MAX, &b) < 0)
+            return -EINVAL;
+        if (size == 0)
+            return -ERANGE;
+        *first = b >= size ? 0 : size - b;
+        *last = size - 1;
+        return 0;
+    }
+    if (parse_u64_n(p, a_len, 0, UINT64_MAX, &a) < 0)
+        return -EINVAL;
+    if (b_len == 0) {
+        b = UINT64_MAX;
+    } else if (parse_u64_n(dash + 1, b_len, 0, UINT64_MAX, &b) < 0 || b < a) {
+        return -EINVAL;
+    }
+    if (a >= size)
+        return -ERANGE;
+    *first = a;
+    *last = b >= size ? size - 1 : b;
+    return 0;
 }
 
 const char *http_status_text(int status)

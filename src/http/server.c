@@ -57,11 +57,18 @@ struct http_conn {
     char peer[64];
 };
 
+/* One response write. Bytes in data[] are ours; blocks are references held
+ * until the kernel has taken the bytes that point into them. */
 typedef struct http_write {
     uv_write_t req;
     http_conn_t *conn;
+    block_t **blocks;
+    size_t block_count;
     char data[];
 } http_write_t;
+
+/* Every answer may be read by a web player on another origin. */
+#define HTTP_COMMON_HEADERS "Server: antenne/" ANTENNE_VERSION "\r\nAccess-Control-Allow-Origin: *\r\n"
 
 static void conn_process(http_conn_t *conn);
 
@@ -132,6 +139,8 @@ static void conn_on_written(uv_write_t *req, int status)
 {
     http_write_t *w = (http_write_t *)req;
     http_conn_t *conn = w->conn;
+    for (size_t i = 0; i < w->block_count; i++)
+        block_unref(w->blocks[i]);
     free(w);
     if (status < 0) {
         http_conn_close(conn);
@@ -152,6 +161,8 @@ static int conn_write_copy(http_conn_t *conn, const char *head, size_t head_len,
         return -ENOMEM;
     }
     w->conn = conn;
+    w->blocks = NULL;
+    w->block_count = 0;
     memcpy(w->data, head, head_len);
     if (body_len)
         memcpy(w->data + head_len, body, body_len);
@@ -174,7 +185,7 @@ int http_respond(http_conn_t *conn, int status, const char *content_type, const 
         conn->keep_alive = false;
     char head[1024];
     int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nServer: antenne/" ANTENNE_VERSION "\r\n"
+                     "HTTP/1.1 %d %s\r\n" HTTP_COMMON_HEADERS
                      "Content-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n%s\r\n",
                      status, http_status_text(status), content_type ? content_type : "text/plain", len,
                      conn->keep_alive ? "keep-alive" : "close", extra_headers ? extra_headers : "");
@@ -184,6 +195,59 @@ int http_respond(http_conn_t *conn, int status, const char *content_type, const 
     }
     conn->responding = true;
     return conn_write_copy(conn, head, (size_t)n, body, conn->is_head ? 0 : len);
+}
+
+int http_respond_bufs(http_conn_t *conn, int status, const char *content_type, const char *extra_headers,
+                      const uv_buf_t *bufs, size_t buf_count, block_t *const *blocks, size_t block_count)
+{
+    if (conn->closing)
+        return -ECONNRESET;
+    if (conn->taken)
+        conn->keep_alive = false;
+    size_t total = 0;
+    for (size_t i = 0; i < buf_count; i++)
+        total += bufs[i].len;
+    char head[1024];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\n" HTTP_COMMON_HEADERS
+                     "Content-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n%s\r\n",
+                     status, http_status_text(status), content_type, total,
+                     conn->keep_alive ? "keep-alive" : "close", extra_headers ? extra_headers : "");
+    if (n < 0 || (size_t)n >= sizeof(head)) {
+        http_conn_close(conn);
+        return -EINVAL;
+    }
+    if (conn->is_head)
+        buf_count = block_count = 0;
+    uv_buf_t iov[HTTP_MAX_BUFS + 1];
+    if (buf_count > HTTP_MAX_BUFS) {
+        http_conn_close(conn);
+        return -E2BIG;
+    }
+    /* The head, then (aligned) the array of block references. */
+    size_t head_room = ((size_t)n + sizeof(void *) - 1) & ~(sizeof(void *) - 1);
+    http_write_t *w = malloc(sizeof(*w) + head_room + block_count * sizeof(block_t *));
+    if (!w) {
+        http_conn_close(conn);
+        return -ENOMEM;
+    }
+    w->conn = conn;
+    w->blocks = (block_t **)(void *)(w->data + head_room);
+    w->block_count = 0;
+    memcpy(w->data, head, (size_t)n);
+    iov[0] = uv_buf_init(w->data, (unsigned)n);
+    for (size_t i = 0; i < buf_count; i++)
+        iov[i + 1] = bufs[i];
+    conn->responding = true;
+    int rc = uv_write(&w->req, (uv_stream_t *)&conn->tcp, iov, (unsigned)buf_count + 1, conn_on_written);
+    if (rc < 0) {
+        free(w);
+        http_conn_close(conn);
+        return rc;
+    }
+    for (size_t i = 0; i < block_count; i++)
+        w->blocks[w->block_count++] = block_ref(blocks[i]);
+    return 0;
 }
 
 int http_respond_text(http_conn_t *conn, int status, const char *fmt, ...)
@@ -204,7 +268,7 @@ int http_stream_begin(http_conn_t *conn, int status, const char *content_type, c
         return -ECONNRESET;
     char head[512];
     int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nServer: antenne/" ANTENNE_VERSION "\r\n"
+                     "HTTP/1.1 %d %s\r\n" HTTP_COMMON_HEADERS
                      "Content-Type: %s\r\nConnection: close\r\n%s\r\n",
                      status, http_status_text(status), content_type, extra_headers ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head))

@@ -24,6 +24,10 @@ static const char *const migrations[] = {
     "  lag_policy TEXT NOT NULL DEFAULT 'skip',"
     "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
     "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));",
+    /* 2: HLS settings per channel */
+    "ALTER TABLE channels ADD COLUMN hls_target INTEGER NOT NULL DEFAULT 2;"
+    "ALTER TABLE channels ADD COLUMN hls_window INTEGER NOT NULL DEFAULT 6;"
+    "ALTER TABLE channels ADD COLUMN hls_part_ms INTEGER NOT NULL DEFAULT 333;",
 };
 
 int store_migrate(store_t *store, char *err, size_t err_size)

@@ -34,13 +34,18 @@ static channel_t *make(const char *name, const char *title, int64_t number, cons
     return ch;
 }
 
-static char *render(channel_t *const *channels, size_t count, const char *base)
+static char *render_as(channel_t *const *channels, size_t count, const char *base, bool hls)
 {
     strbuf_t sb;
     strbuf_init(&sb);
-    admin_playlist_m3u(channels, count, base, &sb);
+    admin_playlist_m3u(channels, count, base, hls, &sb);
     assert_false(sb.failed);
     return strbuf_steal(&sb, NULL);
+}
+
+static char *render(channel_t *const *channels, size_t count, const char *base)
+{
+    return render_as(channels, count, base, false);
 }
 
 static void destroy(channel_t **channels, size_t count)
@@ -80,6 +85,17 @@ static void test_full_entry_has_every_attribute(void **state)
                              "#EXTINF:-1 tvg-id=\"news.example\" tvg-name=\"World News\" "
                              "tvg-logo=\"http://x/logo.png\" tvg-chno=\"5\" group-title=\"News\",World News\n"
                              "http://tv.example:8080/live/news.ts\n");
+    free(m3u);
+    destroy(ch, 1);
+}
+
+static void test_hls_output_points_at_media_playlists(void **state)
+{
+    (void)state;
+    channel_t *ch[] = {make("news", "World News", 5, "News", "", "")};
+    char *m3u = render_as(ch, 1, "http://tv.example:8080", true);
+    assert_non_null(strstr(m3u, "\nhttp://tv.example:8080/live/news/index.m3u8\n"));
+    assert_null(strstr(m3u, "news.ts"));
     free(m3u);
     destroy(ch, 1);
 }
@@ -144,7 +160,7 @@ static void test_appends_to_existing_text(void **state)
     strbuf_t sb;
     strbuf_init(&sb);
     strbuf_puts(&sb, "before\n");
-    admin_playlist_m3u(NULL, 0, "http://h", &sb);
+    admin_playlist_m3u(NULL, 0, "http://h", false, &sb);
     assert_string_equal(sb.data, "before\n#EXTM3U\n");
     strbuf_free(&sb);
 }
@@ -165,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_empty_playlist_is_just_the_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_entry_has_every_attribute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hls_output_points_at_media_playlists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_values_give_empty_attributes_and_no_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_title_falls_back_to_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quotes_in_values_do_not_end_attributes, setup, teardown),

@@ -289,6 +289,13 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
     }
 }
 
+static void channel_on_flush_idle(uv_idle_t *idle)
+{
+    channel_t *channel = idle->data;
+    if (!channel->running || channel_viewers_flush(channel))
+        uv_idle_stop(idle);
+}
+
 static void channel_on_timer(uv_timer_t *timer)
 {
     channel_t *channel = timer->data;
@@ -297,8 +304,12 @@ static void channel_on_timer(uv_timer_t *timer)
         channel->housekeeping_us = now;
         channel_housekeeping(channel, now);
     }
-    if (channel->running)
-        channel_viewers_flush(channel);
+    if (!channel->running || uv_is_active((uv_handle_t *)&channel->flush_idle))
+        return;
+    /* An unfinished round goes on at each loop iteration, between I/O and
+     * the other timers (a timer re-armed at 0 would starve them). */
+    if (!channel_viewers_flush(channel))
+        uv_idle_start(&channel->flush_idle, channel_on_flush_idle);
 }
 
 channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const channel_options_t *options)
@@ -316,6 +327,9 @@ channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const ch
     channel->rate_window_start_us = clock_mono_us();
     uv_timer_init(loop, &channel->timer);
     channel->timer.data = channel;
+    uv_idle_init(loop, &channel->flush_idle);
+    channel->flush_idle.data = channel;
+    channel->open_handles = 2;
     uv_timer_start(&channel->timer, channel_on_timer, options->flush_ms, options->flush_ms);
     if (config->on_demand)
         channel_set_state(channel, CHANNEL_IDLE, "on demand: starts with the first viewer");
@@ -340,7 +354,7 @@ int channel_update(channel_t *channel, const channel_config_t *config)
         ring_forget_keyframes(&channel->ring);
         channel->au_pending = false;
         if (channel->hls)
-            hls_discontinuity(channel->hls, &channel->ring);
+            hls_discontinuity(channel->hls);
         channel_set_state(channel, CHANNEL_STARTING, "source changed");
         channel_start_source(channel);
     }
@@ -349,9 +363,11 @@ int channel_update(channel_t *channel, const channel_config_t *config)
     return 0;
 }
 
-static void channel_on_timer_closed(uv_handle_t *handle)
+static void channel_on_handle_closed(uv_handle_t *handle)
 {
     channel_t *channel = handle->data;
+    if (--channel->open_handles)
+        return;
     ts_demux_free(channel->demux);
     channel_config_clear(&channel->config);
     free(channel);
@@ -369,7 +385,8 @@ void channel_destroy(channel_t *channel)
     channel->running = false;
     block_unref(channel->psi_block);
     channel->psi_block = NULL;
-    uv_close((uv_handle_t *)&channel->timer, channel_on_timer_closed);
+    uv_close((uv_handle_t *)&channel->timer, channel_on_handle_closed);
+    uv_close((uv_handle_t *)&channel->flush_idle, channel_on_handle_closed);
 }
 
 const channel_config_t *channel_config(const channel_t *channel) { return &channel->config; }

@@ -16,6 +16,8 @@ struct channel {
     channel_config_t config;
     channel_options_t options;
     uv_timer_t timer;          /* flushes viewers; housekeeping each second */
+    uv_idle_t flush_idle;      /* continues a flush round that ran out of time */
+    unsigned open_handles;
 
     bool running;              /* source started and ring allocated */
     ring_t ring;
@@ -62,10 +64,11 @@ struct channel {
 
     viewer_t *viewers;
     uint32_t viewer_count;
+    uint32_t flush_next;       /* where the next flush slice starts */
 };
 
 /* viewer.c */
-void channel_viewers_flush(channel_t *channel);
+bool channel_viewers_flush(channel_t *channel);
 void channel_viewers_close_all(channel_t *channel, const char *why);
 /* Builds the current PAT+PMT into a new block (a start point at the live
  * edge for streams without keyframes). Returns NULL without PSI or memory. */

@@ -21,6 +21,7 @@
 #define VIEWER_MAX_IOV 32
 #define VIEWER_WAIT_US (5u * 1000u * 1000u)
 #define VIEWER_STALL_US (30u * 1000u * 1000u)
+#define VIEWER_SLICE_US 4000u
 
 struct viewer {
     viewer_t *next;
@@ -253,26 +254,49 @@ static void viewer_check_lag(viewer_t *viewer, uint64_t now)
               http_conn_peer(viewer->conn));
 }
 
-void channel_viewers_flush(channel_t *channel)
+/* Visits viewers round-robin from where the last call stopped, for at most
+ * VIEWER_SLICE_US, so that thousands of viewers crossing their batch size at
+ * the same moment never hold the loop (and the channel's own input) for
+ * long. Returns true when every viewer was visited. */
+bool channel_viewers_flush(channel_t *channel)
 {
-    uint64_t now = clock_mono_us();
-    viewer_t *next;
-    for (viewer_t *viewer = channel->viewers; viewer; viewer = next) {
-        next = viewer->next; /* a close below unlinks it later, not now */
-        if (viewer->closing)
-            continue;
-        if (!viewer->streaming) {
-            viewer_try_start(viewer, now);
-            continue;
+    uint64_t start = clock_mono_us();
+    uint64_t now = start;
+    viewer_t *viewer = channel->viewers;
+    for (uint32_t i = 0; viewer && i < channel->flush_next; i++)
+        viewer = viewer->next;
+    uint32_t visited = 0;
+    uint32_t count = channel->viewer_count;
+    while (visited < count) {
+        if (!viewer) {
+            viewer = channel->viewers;
+            channel->flush_next = 0;
+            if (!viewer)
+                break;
         }
-        viewer_check_lag(viewer, now);
-        if (viewer->writing || viewer->closing)
-            continue;
-        uint64_t pending = ring_end(&channel->ring) - viewer->pos;
-        if (viewer->preamble || pending >= channel->options.batch_bytes ||
-            (pending && now - viewer->write_since_us >= channel->options.batch_max_ms * 1000u))
-            viewer_write(viewer);
+        viewer_t *next = viewer->next; /* a close unlinks it later, not now */
+        channel->flush_next++;
+        visited++;
+        if (!viewer->closing) {
+            if (!viewer->streaming) {
+                viewer_try_start(viewer, now);
+            } else {
+                viewer_check_lag(viewer, now);
+                uint64_t pending = ring_end(&channel->ring) - viewer->pos;
+                if (!viewer->writing && !viewer->closing &&
+                    (viewer->preamble || pending >= channel->options.batch_bytes ||
+                     (pending && now - viewer->write_since_us >= channel->options.batch_max_ms * 1000u)))
+                    viewer_write(viewer);
+            }
+        }
+        viewer = next;
+        if ((visited & 31) == 0) {
+            now = clock_mono_us();
+            if (now - start > VIEWER_SLICE_US)
+                return false;
+        }
     }
+    return true;
 }
 
 void channel_viewers_close_all(channel_t *channel, const char *why)

@@ -41,10 +41,9 @@ void hls_on_data(hls_t *hls, const ring_t *ring, uint64_t end);
  * access point; psi (borrowed) is the PAT+PMT that precede it. */
 void hls_on_access_unit(hls_t *hls, const ring_t *ring, uint64_t pos, bool has_dts, uint64_t dts, bool keyframe,
                         block_t *psi, uint64_t wall_ms);
-/* The source changed: the open segment ends with the bytes so far (ring may
- * be NULL when the ring itself was cleared) and the next segment starts a
- * new timeline. */
-void hls_discontinuity(hls_t *hls, const ring_t *ring);
+/* The source changed: the open segment ends with the bytes so far and the
+ * next segment starts a new timeline. */
+void hls_discontinuity(hls_t *hls);
 
 void hls_get_info(const hls_t *hls, hls_info_t *info);
 

@@ -6,7 +6,7 @@
 #include "hls/hls.h"
 
 #define HLS_CLOCK 90000
-#define HLS_MAX_PARTS 64
+#define HLS_MAX_PARTS 320 /* 30 s segments of 100 ms parts */
 #define HLS_MAX_SEGMENTS 256
 
 typedef struct hls_part {
@@ -64,6 +64,10 @@ struct hls {
     uint64_t last_dts;
     int64_t last_t;
     int64_t frame;             /* last access unit interval, 90 kHz */
+    int64_t gop;               /* last keyframe interval, 90 kHz (0: unknown) */
+    int64_t last_keyframe_t;
+    bool keyframe_seen;
+    uint64_t data_end;         /* ring position after the newest byte */
     bool discontinuity_pending;
 
     /* segments by msn: segments[msn % HLS_MAX_SEGMENTS] */
@@ -90,6 +94,8 @@ struct hls {
 
 /* segmenter.c */
 hls_segment_t *hls_segment_get(const hls_t *hls, uint64_t msn);
+/* EXT-X-DISCONTINUITY-SEQUENCE of a playlist whose first segment is first. */
+uint64_t hls_discontinuity_sequence(const hls_t *hls, uint64_t first);
 /* The msn of the newest complete segment; false when there is none. */
 bool hls_last_complete(const hls_t *hls, uint64_t *msn);
 /* Complete segments listed in playlists: [first, last]. */

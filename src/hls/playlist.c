@@ -13,23 +13,11 @@ static void put_pdt(strbuf_t *out, uint64_t wall_ms)
     strbuf_printf(out, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
 }
 
-/* Discontinuities in segments before `first` (RFC 8216 4.3.3.3). */
-static uint64_t discontinuity_sequence(const hls_t *hls, uint64_t first)
-{
-    uint64_t n = hls->discontinuity_sequence;
-    for (uint64_t msn = hls->first_msn; msn < first; msn++) {
-        const hls_segment_t *seg = hls_segment_get(hls, msn);
-        if (seg && seg->discontinuity)
-            n++;
-    }
-    return n;
-}
-
 static void put_header(hls_t *hls, strbuf_t *out, uint64_t first, int version)
 {
     strbuf_printf(out, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%u\n", version, hls->published_target);
     strbuf_printf(out, "#EXT-X-MEDIA-SEQUENCE:%llu\n#EXT-X-DISCONTINUITY-SEQUENCE:%llu\n",
-                  (unsigned long long)first, (unsigned long long)discontinuity_sequence(hls, first));
+                  (unsigned long long)first, (unsigned long long)hls_discontinuity_sequence(hls, first));
     strbuf_puts(out, "#EXT-X-INDEPENDENT-SEGMENTS\n");
 }
 
@@ -95,7 +83,7 @@ void hls_render_master(hls_t *hls, bool low_latency, strbuf_t *out)
     if (hls_window(hls, &first, &last)) {
         for (uint64_t msn = first; msn <= last; msn++) {
             const hls_segment_t *seg = hls_segment_get(hls, msn);
-            uint64_t seg_bits = (seg->end - seg->start) * 8u;
+            uint64_t seg_bits = (seg->end - seg->start + (seg->psi ? seg->psi->size : 0u)) * 8u;
             bits += seg_bits;
             time += seg->duration;
             peak = MAX(peak, seg_bits * HLS_CLOCK / MAX(seg->duration, 1u));

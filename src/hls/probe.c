@@ -181,7 +181,9 @@ static bool parse_h264_sps(const uint8_t *nal, size_t len, hls_codecs_t *out, ch
     bits_t b;
     bits_from_nal(&b, nal, len);
     uint32_t profile = bits_u(&b, 8), constraints = bits_u(&b, 8), level = bits_u(&b, 8);
-    snprintf(codec, codec_size, "avc1.%02x%02x%02x", profile, constraints, level);
+    static const uint8_t profiles[] = {66, 77, 88, 100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135};
+    if (!memchr(profiles, (int)profile, sizeof(profiles)) || level < 9 || level > 62)
+        return false; /* not an SPS this stream could carry: say nothing */
     bits_ue(&b); /* seq_parameter_set_id */
     uint32_t chroma = 1;
     if (profile == 100 || profile == 110 || profile == 122 || profile == 244 || profile == 44 || profile == 83 ||
@@ -225,7 +227,7 @@ static bool parse_h264_sps(const uint8_t *nal, size_t len, hls_codecs_t *out, ch
         crop_t = bits_ue(&b);
         crop_b = bits_ue(&b);
     }
-    if (b.overrun)
+    if (b.overrun || chroma > 3 || width_mbs > 1024 || height_units > 1024)
         return false;
     uint32_t crop_x = chroma == 0 || chroma == 3 ? 1 : 2;
     uint32_t crop_y = (chroma == 1 ? 2 : 1) * (2 - frame_mbs_only);
@@ -234,6 +236,7 @@ static bool parse_h264_sps(const uint8_t *nal, size_t len, hls_codecs_t *out, ch
         return false;
     out->width = width - crop_x * (crop_l + crop_r);
     out->height = height - crop_y * (crop_t + crop_b);
+    snprintf(codec, codec_size, "avc1.%02x%02x%02x", profile, constraints, level);
     return true;
 }
 

@@ -9,10 +9,12 @@
 // fed the same source therefore cut the same segments under the same
 // numbers, and so does one server after a restart.
 //
-// TARGETDURATION is fixed when the first segment completes: the configured
-// target, or the first GOP rounded up when the GOP is longer (with a
-// warning). A later segment that would outgrow it is cut at the next access
-// unit even without a keyframe, so EXTINF never exceeds it.
+// TARGETDURATION is fixed when the first segment completes, from the
+// longest segment this rule can make: the target when the GOP divides it,
+// target + GOP when it does not, the GOP when it is longer (with a warning),
+// rounded to the nearest second as RFC 8216 4.3.3.1 compares. A later
+// segment that would still outgrow it (an irregular GOP) is cut at the next
+// access unit even without a keyframe, so EXTINF never exceeds it.
 //
 // Parts (LL-HLS) are cut at access-unit boundaries so that no part is longer
 // than the part target.
@@ -24,7 +26,7 @@
 
 #define WRAP (1ll << 33)
 #define JUMP_BACK (HLS_CLOCK / 2)       /* timestamps going back this much: a jump */
-#define JUMP_FORWARD (10ll * HLS_CLOCK) /* or forward this much */
+#define JUMP_FORWARD (3ll * HLS_CLOCK / 2) /* or forward this much (a gap) */
 
 hls_segment_t *hls_segment_get(const hls_t *hls, uint64_t msn)
 {
@@ -126,14 +128,24 @@ static void close_segment(hls_t *hls, uint64_t pos, int64_t t)
     hls->open = NULL;
     if (!hls->published_target) {
         /* The first segment fixes TARGETDURATION for good. */
-        uint32_t first = (uint32_t)((seg->duration + HLS_CLOCK - 1) / HLS_CLOCK);
-        hls->published_target = MAX(hls->options.target_s, first);
-        if (hls->published_target > hls->options.target_s)
+        int64_t gop = hls->gop ? hls->gop : seg->duration;
+        int64_t target = hls->target, longest;
+        int64_t rest = target % gop;
+        if (gop >= target)
+            longest = gop;
+        else if (rest < HLS_CLOCK / 50 || gop - rest < HLS_CLOCK / 50)
+            longest = target + HLS_CLOCK / 50; /* divides: within a frame of the target */
+        else
+            longest = target + gop;
+        longest = MAX(longest, (int64_t)seg->duration);
+        hls->published_target = (uint32_t)MAX((longest + HLS_CLOCK / 2) / HLS_CLOCK, 1);
+        if (hls->published_target > hls->options.target_s) {
             snprintf(hls->warning, sizeof(hls->warning),
-                     "GOP of %.1f s is longer than the %u s target: segments follow the GOP (target duration %u s)",
-                     (double)seg->duration / HLS_CLOCK, hls->options.target_s, hls->published_target);
-        if (hls->warning[0])
+                     "GOP of %.3f s does not fit the %u s target: segments up to %.3f s (target duration %u s)",
+                     (double)gop / HLS_CLOCK, hls->options.target_s, (double)longest / HLS_CLOCK,
+                     hls->published_target);
             log_warn("hls", "%s: %s", hls->name, hls->warning);
+        }
     }
     if (!hls->codecs.known)
         hls_probe(seg, &hls->codecs);
@@ -202,11 +214,17 @@ static int64_t stream_time(hls_t *hls, uint64_t dts)
 void hls_on_access_unit(hls_t *hls, const ring_t *ring, uint64_t pos, bool has_dts, uint64_t dts, bool keyframe,
                         block_t *psi, uint64_t wall_ms)
 {
-    int64_t t = has_dts ? stream_time(hls, dts) : hls->last_t + MAX(hls->frame, 1);
-    if (!has_dts)
-        hls->last_t = t;
-    if (!hls->time_started)
+    /* Without a DTS the unit shares the time of the last one: the next DTS
+     * accounts for the interval. */
+    if (!has_dts && !hls->time_started)
         return; /* no timing yet: nothing can be cut */
+    int64_t t = has_dts ? stream_time(hls, dts) : hls->last_t;
+    if (keyframe) {
+        if (hls->keyframe_seen && t > hls->last_keyframe_t)
+            hls->gop = t - hls->last_keyframe_t;
+        hls->keyframe_seen = true;
+        hls->last_keyframe_t = t;
+    }
     int64_t slot = floor_div(t, hls->target);
     hls_segment_t *seg = hls->open;
     if (!seg) {
@@ -218,8 +236,9 @@ void hls_on_access_unit(hls_t *hls, const ring_t *ring, uint64_t pos, bool has_d
     }
     seg->access_units++;
     bool new_slot = slot > seg->slot;
+    /* EXTINF rounds to the nearest second against TARGETDURATION. */
     bool too_long = hls->published_target &&
-                    t + hls->frame - seg->t_start > (int64_t)hls->published_target * HLS_CLOCK;
+                    t + hls->frame - seg->t_start >= (int64_t)hls->published_target * HLS_CLOCK + HLS_CLOCK / 2;
     if ((keyframe && (new_slot || hls->discontinuity_pending)) || too_long) {
         if (too_long && !keyframe)
             snprintf(hls->warning, sizeof(hls->warning),
@@ -243,18 +262,30 @@ void hls_on_access_unit(hls_t *hls, const ring_t *ring, uint64_t pos, bool has_d
 
 void hls_on_data(hls_t *hls, const ring_t *ring, uint64_t end)
 {
+    hls->data_end = end;
     if (hls->open)
         segment_cover(hls->open, ring, end);
 }
 
-void hls_discontinuity(hls_t *hls, const ring_t *ring)
+void hls_discontinuity(hls_t *hls)
 {
-    if (hls->open && ring) {
-        /* The old source's bytes end the open segment where they stop. */
-        close_segment(hls, ring_end(ring), hls->last_t + MAX(hls->frame, 1));
-    }
+    /* The old source's bytes end the open segment where they stop. */
+    if (hls->open)
+        close_segment(hls, MAX(hls->data_end, hls->open->start), hls->last_t + MAX(hls->frame, 1));
     hls->discontinuity_pending = true;
     hls->time_started = false;
+    hls->keyframe_seen = false;
+}
+
+uint64_t hls_discontinuity_sequence(const hls_t *hls, uint64_t first)
+{
+    uint64_t n = hls->discontinuity_sequence;
+    for (uint64_t msn = hls->first_msn; msn < first; msn++) {
+        const hls_segment_t *seg = hls_segment_get(hls, msn);
+        if (seg && seg->discontinuity)
+            n++;
+    }
+    return n;
 }
 
 void hls_get_info(const hls_t *hls, hls_info_t *info)
@@ -266,7 +297,7 @@ void hls_get_info(const hls_t *hls, hls_info_t *info)
         info->media_sequence = first;
         info->segments = (uint32_t)(last - first + 1);
     }
-    info->discontinuity_sequence = hls->discontinuity_sequence;
+    info->discontinuity_sequence = hls_discontinuity_sequence(hls, info->media_sequence);
     info->warning = hls->warning;
 }
 

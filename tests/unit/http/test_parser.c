@@ -615,6 +615,150 @@ static void test_status_text(void **state)
     assert_string_equal(http_status_text(299), "Unknown");
 }
 
+/* ---- Range (RFC 9110 14.1.2) and dates (RFC 9110 5.6.7) ---------------------------- */
+
+static int range(const char *value, uint64_t size, uint64_t *first, uint64_t *last)
+{
+    *first = *last = 0xdeadbeef;
+    return http_range_parse(S(value), size, first, last);
+}
+
+static void assert_range(const char *value, uint64_t size, uint64_t want_first, uint64_t want_last)
+{
+    uint64_t first, last;
+    int rc = range(value, size, &first, &last);
+    if (rc != 0 || first != want_first || last != want_last)
+        fail_msg("'%s' of %llu bytes: rc %d, [%llu, %llu], want [%llu, %llu]", value, (unsigned long long)size, rc,
+                 (unsigned long long)first, (unsigned long long)last, (unsigned long long)want_first,
+                 (unsigned long long)want_last);
+}
+
+static void assert_range_rc(const char *value, uint64_t size, int want)
+{
+    uint64_t first, last;
+    int rc = range(value, size, &first, &last);
+    if (rc != want)
+        fail_msg("'%s' of %llu bytes: rc %d, want %d", value, (unsigned long long)size, rc, want);
+}
+
+static void test_range_first_last(void **state)
+{
+    (void)state;
+    assert_range("bytes=0-99", 1000, 0, 99);
+    assert_range("bytes=0-0", 1000, 0, 0);
+    assert_range("bytes=999-999", 1000, 999, 999);
+    assert_range("bytes=10-20", 21, 10, 20);
+    /* a last-pos at or past the end means "to the end" */
+    assert_range("bytes=0-999", 1000, 0, 999);
+    assert_range("bytes=500-5000", 1000, 500, 999);
+    assert_range("bytes=0-18446744073709551615", 1000, 0, 999);
+}
+
+static void test_range_open_ended(void **state)
+{
+    (void)state;
+    assert_range("bytes=100-", 1000, 100, 999);
+    assert_range("bytes=0-", 1000, 0, 999);
+    assert_range("bytes=999-", 1000, 999, 999);
+}
+
+static void test_range_suffix(void **state)
+{
+    (void)state;
+    assert_range("bytes=-50", 1000, 950, 999);
+    assert_range("bytes=-1", 1000, 999, 999);
+    assert_range("bytes=-1000", 1000, 0, 999);
+    /* a suffix longer than the body is the whole body */
+    assert_range("bytes=-5000", 1000, 0, 999);
+}
+
+/* Nothing of the body is asked for: 416. */
+static void test_range_unsatisfiable(void **state)
+{
+    (void)state;
+    assert_range_rc("bytes=1000-", 1000, -ERANGE);
+    assert_range_rc("bytes=1000-2000", 1000, -ERANGE);
+    assert_range_rc("bytes=5000-", 1000, -ERANGE);
+    assert_range_rc("bytes=0-99", 0, -ERANGE);
+    assert_range_rc("bytes=-50", 0, -ERANGE);
+    /* RFC 9110 14.1.1: a zero suffix-length is unsatisfiable; ignoring the
+     * header (-EINVAL, a 200) is allowed too. Either way, no range. */
+    uint64_t first, last;
+    assert_true(range("bytes=-0", 1000, &first, &last) < 0);
+}
+
+/* Malformed: the header is ignored and the whole body sent. */
+static void test_range_malformed(void **state)
+{
+    (void)state;
+    assert_range_rc("bytes=5-2", 1000, -EINVAL);       /* last before first */
+    assert_range_rc("bytes=1-2,4-5", 1000, -EINVAL);   /* several ranges: not offered */
+    assert_range_rc("bytes=0-1, 5-", 1000, -EINVAL);
+    assert_range_rc("items=0-1", 1000, -EINVAL);       /* another unit */
+    assert_range_rc("bytes 0-1", 1000, -EINVAL);
+    assert_range_rc("bytes=", 1000, -EINVAL);
+    assert_range_rc("bytes=-", 1000, -EINVAL);
+    assert_range_rc("bytes=abc", 1000, -EINVAL);
+    assert_range_rc("bytes=5", 1000, -EINVAL);         /* no dash */
+    assert_range_rc("bytes=a-5", 1000, -EINVAL);
+    assert_range_rc("bytes=1-b", 1000, -EINVAL);
+    assert_range_rc("bytes=+1-5", 1000, -EINVAL);
+    assert_range_rc("bytes=1-+5", 1000, -EINVAL);
+    assert_range_rc("bytes=--5", 1000, -EINVAL);
+    assert_range_rc("bytes=1-2-3", 1000, -EINVAL);
+    assert_range_rc("bytes= 0-1", 1000, -EINVAL);
+    assert_range_rc("", 1000, -EINVAL);
+}
+
+/* Numbers beyond 64 bits are malformed, not wrapped. */
+static void test_range_overflow(void **state)
+{
+    (void)state;
+    assert_range_rc("bytes=18446744073709551616-", 1000, -EINVAL);
+    assert_range_rc("bytes=0-18446744073709551616", 1000, -EINVAL);
+    assert_range_rc("bytes=-18446744073709551616", 1000, -EINVAL);
+    assert_range_rc("bytes=99999999999999999999999999-", 1000, -EINVAL);
+    assert_range_rc("bytes=-99999999999999999999999999", 1000, -EINVAL);
+    /* the largest number is a number: past the end */
+    assert_range_rc("bytes=18446744073709551615-", 1000, -ERANGE);
+    assert_range("bytes=-18446744073709551615", 1000, 0, 999);
+}
+
+/* The value need not be NUL-terminated: only value.len bytes are read. */
+static void test_range_reads_only_the_slice(void **state)
+{
+    (void)state;
+    const char text[] = "bytes=10-20\r\nX: 1";
+    uint64_t first, last;
+    assert_int_equal(http_range_parse((http_slice_t){text, 11}, 1000, &first, &last), 0);
+    assert_int_equal(first, 10);
+    assert_int_equal(last, 20);
+    assert_int_equal(http_range_parse((http_slice_t){text, 9}, 1000, &first, &last), 0);
+    assert_int_equal(first, 10);
+    assert_int_equal(last, 999);
+}
+
+static void test_http_date(void **state)
+{
+    (void)state;
+    char out[40];
+    http_date(0, out, sizeof(out));
+    assert_string_equal(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+    /* RFC 9110 5.6.7's own example */
+    http_date(784111777000ull, out, sizeof(out));
+    assert_string_equal(out, "Sun, 06 Nov 1994 08:49:37 GMT");
+    /* milliseconds are dropped, not rounded */
+    http_date(1767225599999ull, out, sizeof(out));
+    assert_string_equal(out, "Wed, 31 Dec 2025 23:59:59 GMT");
+    http_date(1772323200000ull, out, sizeof(out)); /* the day after 28 February */
+    assert_string_equal(out, "Sun, 01 Mar 2026 00:00:00 GMT");
+    /* IMF-fixdate is always 29 characters: the 30 bytes the header asks for */
+    assert_int_equal(strlen(out), 29);
+    char small[30];
+    http_date(253402300799000ull, small, sizeof(small));
+    assert_string_equal(small, "Fri, 31 Dec 9999 23:59:59 GMT");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +807,14 @@ int main(void)
         cmocka_unit_test(test_path_decode_rejects_raw_nul),
         cmocka_unit_test(test_path_decode_overlong_is_einval),
         cmocka_unit_test(test_status_text),
+        cmocka_unit_test(test_range_first_last),
+        cmocka_unit_test(test_range_open_ended),
+        cmocka_unit_test(test_range_suffix),
+        cmocka_unit_test(test_range_unsatisfiable),
+        cmocka_unit_test(test_range_malformed),
+        cmocka_unit_test(test_range_overflow),
+        cmocka_unit_test(test_range_reads_only_the_slice),
+        cmocka_unit_test(test_http_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

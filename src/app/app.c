@@ -154,6 +154,21 @@ static int compare_channels(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* The channels in playlist order (number, then name): a new array the
+ * caller frees, or NULL (having answered 503) when out of memory. */
+static channel_t **sorted_channels(app_t *app, http_conn_t *conn)
+{
+    channel_t **sorted = malloc((app->channel_count + 1) * sizeof(*sorted));
+    if (!sorted) {
+        http_respond_text(conn, 503, "out of memory");
+        return NULL;
+    }
+    if (app->channel_count)
+        memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
+    qsort(sorted, app->channel_count, sizeof(*sorted), compare_channels);
+    return sorted;
+}
+
 static void respond_json(http_conn_t *conn, int status, json_t *json)
 {
     char *text = json_dumps(json, JSON_COMPACT);
@@ -189,23 +204,17 @@ static void route_playlist(app_t *app, http_conn_t *conn, const http_request_t *
             *c = '_';
     char base[300];
     snprintf(base, sizeof(base), "http://%s", host);
-    channel_t **sorted = malloc((app->channel_count + 1) * sizeof(*sorted));
-    if (!sorted) {
-        http_respond_text(conn, 503, "out of memory");
-        return;
-    }
-    if (app->channel_count)
-        memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
-    qsort(sorted, app->channel_count, sizeof(*sorted), compare_channels);
-    strbuf_t out;
-    strbuf_init(&out);
     char output[8] = "ts";
     int found = http_query_get(req->query, "output", output, sizeof(output));
     if (found != -ENOENT && (found < 0 || (strcmp(output, "ts") && strcmp(output, "hls")))) {
-        free(sorted);
         http_respond_text(conn, 400, "output must be ts or hls");
         return;
     }
+    channel_t **sorted = sorted_channels(app, conn);
+    if (!sorted)
+        return;
+    strbuf_t out;
+    strbuf_init(&out);
     admin_playlist_m3u(sorted, app->channel_count, base, !strcmp(output, "hls"), &out);
     free(sorted);
     if (out.failed)
@@ -217,14 +226,9 @@ static void route_playlist(app_t *app, http_conn_t *conn, const http_request_t *
 
 static void route_channels(app_t *app, http_conn_t *conn)
 {
-    channel_t **sorted = malloc((app->channel_count + 1) * sizeof(*sorted));
-    if (!sorted) {
-        http_respond_text(conn, 503, "out of memory");
+    channel_t **sorted = sorted_channels(app, conn);
+    if (!sorted)
         return;
-    }
-    if (app->channel_count)
-        memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
-    qsort(sorted, app->channel_count, sizeof(*sorted), compare_channels);
     json_t *list = json_array();
     for (size_t i = 0; i < app->channel_count; i++)
         json_array_append_new(list, admin_channel_json(sorted[i]));

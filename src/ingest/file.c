@@ -93,10 +93,7 @@ static void file_close_fd(file_source_t *src)
 
 static void file_fail(file_source_t *src, const char *fmt, const char *detail)
 {
-    char message[600];
-    snprintf(message, sizeof(message), fmt, detail);
-    log_warn("ingest", "%s: %s", src->base.url_text, message);
-    ingest_emit_status(&src->base, INGEST_FAILED, "%s: %s", src->base.url_text, message);
+    ingest_report_failure(&src->base, fmt, detail);
     file_close_fd(src);
     src->queue_len = src->queue_pos = 0;
     src->clock_started = false;

@@ -72,10 +72,7 @@ static void pull_on_timer(uv_timer_t *timer);
 /* Reports the failure and schedules the next attempt. */
 static void pull_fail(http_pull_t *pull, const char *fmt, const char *detail)
 {
-    char message[600];
-    snprintf(message, sizeof(message), fmt, detail);
-    log_warn("ingest", "%s: %s", pull->base.url_text, message);
-    ingest_emit_status(&pull->base, INGEST_FAILED, "%s: %s", pull->base.url_text, message);
+    ingest_report_failure(&pull->base, fmt, detail);
     pull_close_tcp(pull);
     pull->state = PULL_WAIT;
     uv_timer_start(&pull->timer, pull_on_timer, pull->backoff_ms, 0);

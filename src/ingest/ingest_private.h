@@ -41,6 +41,8 @@ ingest_source_t *ingest_source_alloc(size_t size, const ingest_start_t *start);
 void ingest_source_free(ingest_source_t *source);
 
 void ingest_emit_data(ingest_source_t *source, const uint8_t *data, size_t len);
+/* Logs "<url>: <fmt with detail>" as a warning and reports FAILED with it. */
+void ingest_report_failure(ingest_source_t *source, const char *fmt, const char *detail);
 void ingest_emit_status(ingest_source_t *source, ingest_status_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

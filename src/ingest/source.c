@@ -94,3 +94,11 @@ void ingest_emit_status(ingest_source_t *source, ingest_status_t status, const c
         source->receiving = true;
     source->callbacks.on_status(source->callbacks.opaque, status, message);
 }
+
+void ingest_report_failure(ingest_source_t *source, const char *fmt, const char *detail)
+{
+    char message[600];
+    snprintf(message, sizeof(message), fmt, detail);
+    log_warn("ingest", "%s: %s", source->url_text, message);
+    ingest_emit_status(source, INGEST_FAILED, "%s: %s", source->url_text, message);
+}

@@ -288,6 +288,23 @@ static int prepare(store_t *store, strbuf_t *sql, sqlite3_stmt **stmt)
     return rc == SQLITE_OK ? 0 : store_fail(store, rc);
 }
 
+/* Prepares sql with every field bound as ?1..?N, runs it as a write, and
+ * returns the rows changed or a negative errno. */
+static int write_object(store_t *store, const store_kind_t *kind, strbuf_t *sql, const void *object)
+{
+    sqlite3_stmt *stmt;
+    int rc = prepare(store, sql, &stmt);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < kind->field_count; i++) {
+        if (bind_field(stmt, (int)i + 1, &kind->fields[i], object) != SQLITE_OK) {
+            sqlite3_finalize(stmt);
+            return -ENOMEM;
+        }
+    }
+    return store_write(store, stmt);
+}
+
 int store_insert(store_t *store, const store_kind_t *kind, const void *object)
 {
     strbuf_t sql;
@@ -298,17 +315,7 @@ int store_insert(store_t *store, const store_kind_t *kind, const void *object)
     for (size_t i = 0; i < kind->field_count; i++)
         strbuf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
     strbuf_puts(&sql, ")");
-    sqlite3_stmt *stmt;
-    int rc = prepare(store, &sql, &stmt);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < kind->field_count; i++) {
-        if (bind_field(stmt, (int)i + 1, &kind->fields[i], object) != SQLITE_OK) {
-            sqlite3_finalize(stmt);
-            return -ENOMEM;
-        }
-    }
-    rc = store_write(store, stmt);
+    int rc = write_object(store, kind, &sql, object);
     return rc < 0 ? rc : 0;
 }
 
@@ -321,17 +328,7 @@ int store_update(store_t *store, const store_kind_t *kind, const void *object)
         strbuf_printf(&sql, "\"%s\" = ?%zu, ", kind->fields[i].name, i + 1);
     strbuf_printf(&sql, "updated_at = strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ','now') WHERE \"%s\" = ?1",
                   kind->fields[0].name);
-    sqlite3_stmt *stmt;
-    int rc = prepare(store, &sql, &stmt);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < kind->field_count; i++) {
-        if (bind_field(stmt, (int)i + 1, &kind->fields[i], object) != SQLITE_OK) {
-            sqlite3_finalize(stmt);
-            return -ENOMEM;
-        }
-    }
-    rc = store_write(store, stmt);
+    int rc = write_object(store, kind, &sql, object);
     return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }
 

@@ -233,6 +233,13 @@ static bool waiter_try(hls_t *hls, hls_waiter_t *w)
         return true;
     case WAIT_PART: {
         const hls_segment_t *seg = hls_segment_get(hls, w->msn);
+        if (seg && seg->complete && (uint64_t)w->part >= seg->part_count) {
+            /* The segment ended at a keyframe before the hinted part: it
+             * will never exist, and the player should move on now. */
+            http_respond_text(w->conn, 404, "%s: segment %llu ended with %u parts", hls->name,
+                              (unsigned long long)w->msn, seg->part_count);
+            return true;
+        }
         if (!seg || (uint64_t)w->part >= seg->part_count)
             return false;
         send_part(w->conn, empty_request(), seg, (uint32_t)w->part);

@@ -63,6 +63,8 @@ json_t *admin_channel_json(const channel_t *channel)
                                   (json_int_t)info.hls.segments, "discontinuity_sequence",
                                   (json_int_t)info.hls.discontinuity_sequence));
     json_t *warnings = json_array();
+    if (info.warning)
+        json_array_append_new(warnings, json_string(info.warning));
     if (info.hls.warning && info.hls.warning[0])
         json_array_append_new(warnings, json_string(info.hls.warning));
     json_object_set_new(json, "warnings", warnings);

@@ -415,6 +415,9 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
         hls_get_info(channel->hls, &info->hls);
     else
         info->hls.warning = "";
+    if (channel->demux && ts_demux_has_pmt(channel->demux) && ts_demux_video_pid(channel->demux) == TS_PID_NULL)
+        info->warning = "no video in the stream: no keyframes, so viewers start at the live edge and HLS "
+                        "segments are cut on audio frames";
 }
 
 void channel_serve_hls(channel_t *channel, http_conn_t *conn, const http_request_t *req, const char *rest)

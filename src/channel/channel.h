@@ -76,6 +76,7 @@ typedef struct channel_info {
     hls_info_t hls;
     const char *reason;        /* why it is down or starting, or "" */
     const char *source_url;    /* source in use, or NULL */
+    const char *warning;       /* about the input, or NULL */
     uint64_t input_bitrate;    /* bits/s over the last seconds */
     uint32_t viewers;
     channel_stats_t stats;

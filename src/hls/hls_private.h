@@ -68,6 +68,7 @@ struct hls {
     int64_t last_keyframe_t;
     bool keyframe_seen;
     uint64_t data_end;         /* ring position after the newest byte */
+    uint64_t last_au_pos;      /* where the newest access unit began */
     bool discontinuity_pending;
 
     /* segments by msn: segments[msn % HLS_MAX_SEGMENTS] */

@@ -151,7 +151,8 @@ static void close_segment(hls_t *hls, uint64_t pos, int64_t t)
         hls_probe(seg, &hls->codecs);
     hls->plain_dirty = hls->ll_dirty = true;
     hls_trim(hls);
-    hls_wake_waiters(hls);
+    /* Waiters are woken by the caller, once the next segment is open, so
+     * the playlist they get already carries its preload hint. */
 }
 
 static void open_segment(hls_t *hls, const ring_t *ring, uint64_t msn, int64_t slot, uint64_t pos, int64_t t,
@@ -200,8 +201,10 @@ static int64_t stream_time(hls_t *hls, uint64_t dts)
     int64_t delta = (int64_t)((dts - hls->last_dts + (uint64_t)(WRAP / 2)) % (uint64_t)WRAP) - WRAP / 2;
     hls->last_dts = dts;
     if (delta < -JUMP_BACK || delta > JUMP_FORWARD) {
-        log_warn("hls", "%s: timestamps jumped by %.3f s: starting a new timeline (discontinuity)", hls->name,
+        snprintf(hls->warning, sizeof(hls->warning),
+                 "timestamps jumped by %.3f s: a discontinuity was marked in the HLS playlists",
                  (double)delta / HLS_CLOCK);
+        log_warn("hls", "%s: %s", hls->name, hls->warning);
         delta = hls->frame > 0 ? hls->frame : HLS_CLOCK / 25;
         hls->discontinuity_pending = true;
     }
@@ -219,6 +222,7 @@ void hls_on_access_unit(hls_t *hls, const ring_t *ring, uint64_t pos, bool has_d
     if (!has_dts && !hls->time_started)
         return; /* no timing yet: nothing can be cut */
     int64_t t = has_dts ? stream_time(hls, dts) : hls->last_t;
+    hls->last_au_pos = pos;
     if (keyframe) {
         if (hls->keyframe_seen && t > hls->last_keyframe_t)
             hls->gop = t - hls->last_keyframe_t;
@@ -248,6 +252,7 @@ void hls_on_access_unit(hls_t *hls, const ring_t *ring, uint64_t pos, bool has_d
         close_segment(hls, pos, t);
         open_segment(hls, ring, msn, MAX(slot, seg->slot + 1), pos, t, keyframe, keyframe ? psi : seg->psi,
                      wall_ms);
+        hls_wake_waiters(hls);
         return;
     }
     /* A part ends before it would outgrow the part target. */
@@ -269,9 +274,14 @@ void hls_on_data(hls_t *hls, const ring_t *ring, uint64_t end)
 
 void hls_discontinuity(hls_t *hls)
 {
-    /* The old source's bytes end the open segment where they stop. */
-    if (hls->open)
-        close_segment(hls, MAX(hls->data_end, hls->open->start), hls->last_t + MAX(hls->frame, 1));
+    /* The old source's last whole picture ends the open segment: what came
+     * after the last access unit began may be a cut-off frame. */
+    if (hls->open) {
+        hls_segment_t *seg = hls->open;
+        uint64_t end = hls->last_au_pos > seg->start ? hls->last_au_pos : MAX(hls->data_end, seg->start);
+        close_segment(hls, end, hls->last_t);
+        hls_wake_waiters(hls);
+    }
     hls->discontinuity_pending = true;
     hls->time_started = false;
     hls->keyframe_seen = false;

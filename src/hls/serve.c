@@ -99,6 +99,30 @@ static void send_playlist(hls_t *hls, http_conn_t *conn, int flavour)
         strbuf_free(&master);
 }
 
+/* If-None-Match is "*" or a list of entity tags (RFC 9110 13.1.2); weak
+ * tags compare like strong ones for a GET. */
+static bool etag_matches(http_slice_t header, const char *etag)
+{
+    size_t len = strlen(etag);
+    const char *p = header.ptr, *end = header.ptr + header.len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        if (end - p >= 2 && p[0] == 'W' && p[1] == '/')
+            p += 2;
+        const char *stop = p;
+        while (stop < end && *stop != ',')
+            stop++;
+        const char *tail = stop;
+        while (tail > p && (tail[-1] == ' ' || tail[-1] == '\t'))
+            tail--;
+        if ((tail - p == 1 && *p == '*') || ((size_t)(tail - p) == len && memcmp(p, etag, len) == 0))
+            return true;
+        p = stop;
+    }
+    return false;
+}
+
 /* Serves [start, end) of a segment, after its PSI, honouring conditional
  * and range requests. */
 static void send_media(http_conn_t *conn, const http_request_t *req, const hls_segment_t *seg, uint64_t start,
@@ -131,7 +155,7 @@ static void send_media(http_conn_t *conn, const http_request_t *req, const hls_s
     int n = snprintf(headers, sizeof(headers),
                      "Cache-Control: max-age=3600, immutable\r\nETag: %s\r\nLast-Modified: %s\r\nAccept-Ranges: bytes\r\n",
                      etag, modified);
-    if (inm && http_slice_eq(*inm, etag)) {
+    if (inm && etag_matches(*inm, etag)) {
         http_respond(conn, 304, "video/mp2t", headers, NULL, 0);
         return;
     }

@@ -975,9 +975,9 @@ static void test_access_units_without_dts(void **state)
 
 /* ---- discontinuities from the channel ------------------------------------------------------ */
 
-/* The source changes: the open segment ends with the bytes so far, and the
- * next keyframe of the new source starts a new timeline under the next
- * number. */
+/* The source changes: the open segment ends where the old source's last
+ * picture began (that picture may be cut off), and the next keyframe of the
+ * new source starts a new timeline under the next number. */
 static void test_discontinuity_closes_open_segment(void **state)
 {
     fixture_t *f = *state;
@@ -989,12 +989,13 @@ static void test_discontinuity_closes_open_segment(void **state)
     assert_null(f->hls->open);
     const hls_segment_t *seg = segment(f->hls, 42);
     assert_true(seg->complete);
-    assert_int_equal(seg->end, end);
-    assert_int_equal(seg->duration, 21 * FPS25);
+    assert_true(seg->end < end);
+    assert_int_equal(seg->end, f->hls->last_au_pos);
+    assert_int_equal(seg->duration, 20 * FPS25);
     check_segment_bytes(seg);
     load(f->hls, false);
     assert_int_equal(pl.count, 3);
-    assert_true(has_line(pl.text, "#EXTINF:0.840,"));
+    assert_true(has_line(pl.text, "#EXTINF:0.800,"));
     load(f->hls, true);
     assert_false(pl.hint);
 

@@ -20,6 +20,8 @@ test_pkgs=(
     clang libclang-rt-14-dev libcmocka-dev python3-pytest
     vlc-bin vlc-plugin-base streamlink iperf3 wrk nginx-light
     iproute2 procps
+    chromium nodejs   # hls.js in headless Chromium (tests/browser, playwright-core from npm)
+    $(command -v npm >/dev/null 2>&1 || echo npm)   # (NodeSource's nodejs bundles npm and conflicts with Debian's)
 )
 
 want=("${build_pkgs[@]}")

@@ -425,7 +425,8 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
     const char *listen = getenv("ANTENNE_LISTEN");
     if (listen && parse_listen(listen, &options, host, sizeof(host)) < 0)
         return fail(EXIT_USAGE, "ANTENNE_LISTEN: '%s' is not ADDR:PORT", listen);
-    for (int i = 0; i < argc; i++) {
+    /* Every serve option takes a value: they come in pairs. */
+    for (int i = 0; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t n;
         if (!strcmp(argv[i], "--listen") && value) {
@@ -456,7 +457,6 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
             print_serve_usage(stderr);
             return fail(EXIT_USAGE, "serve: unknown or incomplete option '%s'", argv[i]);
         }
-        i++;
     }
     return app_serve(&options);
 }

@@ -90,8 +90,8 @@ def test_hlsjs_plays_hls_and_ll_hls_in_chromium(server, media, tmp_path):
 
 
 @pytest.mark.time_limit(180)
-@pytest.mark.xfail(strict=False, reason="issue 3 still open: hls.js in LL-HLS mode loses its timeline across the "
-                                        "file-playout loop and the source switch (discontinuity sequence mismatch)")
+@pytest.mark.xfail(strict=False, reason="issue 3 still open: hls.js in LL-HLS mode stops with 'discontinuity "
+                                        "sequence mismatch' at the source switch")
 def test_hlsjs_and_ffmpeg_play_across_loop_and_source_switch(server, media, procs, tmp_path):
     """A file-playout channel of short.ts (loops every 10 s); hls.js (plain and
     LL, each checked on its own) and ffmpeg play across at least one loop; then

@@ -437,8 +437,8 @@ void hls_serve(hls_t *hls, http_conn_t *conn, const http_request_t *req, const c
     /* The part the playlist hints at next (or the first of the next
      * segment) is worth waiting for; anything else is not coming. */
     const hls_segment_t *open = hls->open;
-    bool hinted = open && ((msn == open->msn && (uint64_t)part == open->part_count) ||
-                           (msn == open->msn + 1 && part == 0));
+    bool hinted = open ? (msn == open->msn && (uint64_t)part == open->part_count) || (msn == open->msn + 1 && part == 0)
+                       : hls->have_segments && msn == hls->next_msn && part == 0;
     if (hinted)
         wait_for(hls, conn, WAIT_PART, 0, msn, part);
     else

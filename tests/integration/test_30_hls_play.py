@@ -90,8 +90,6 @@ def test_hlsjs_plays_hls_and_ll_hls_in_chromium(server, media, tmp_path):
 
 
 @pytest.mark.time_limit(180)
-@pytest.mark.xfail(strict=False, reason="issue 3 still open: hls.js in LL-HLS mode stops with 'discontinuity "
-                                        "sequence mismatch' at the source switch")
 def test_hlsjs_and_ffmpeg_play_across_loop_and_source_switch(server, media, procs, tmp_path):
     """A file-playout channel of short.ts (loops every 10 s); hls.js (plain and
     LL, each checked on its own) and ffmpeg play across at least one loop; then
@@ -101,7 +99,6 @@ def test_hlsjs_and_ffmpeg_play_across_loop_and_source_switch(server, media, proc
     srv = hls_channel(server, "loop", f"file://{media['short']}")
     base = srv.url("/live/loop")
     port = free_port(socket.SOCK_DGRAM)
-    ffmpeg_feeder(procs, media["demo"], "127.0.0.1", port, "udp")
 
     ffmpeg_out = {}
 
@@ -127,8 +124,13 @@ def test_hlsjs_and_ffmpeg_play_across_loop_and_source_switch(server, media, proc
         at_switch = {k: p.latest() for k, p in players.items()}
         before = get_playlist(f"{base}/index.m3u8")
         assert ff.is_alive(), f"ffmpeg ended before the switch: {ffmpeg_out}"
+        # The feeder starts now so that its own loop of the 30 s demo.ts stays
+        # outside the test: ffmpeg's -stream_loop -c copy drops the first
+        # keyframe after each loop, a broken source that is not this test's subject.
+        ffmpeg_feeder(procs, media["demo"], "127.0.0.1", port, "udp")
         srv.cli_ok("channel", "set", "loop", "--source", f"udp://127.0.0.1:{port}")
         t_switch = time.monotonic()
+        t_switch_wall_ms = time.time() * 1000
 
         def discontinuity():
             pl = get_playlist(f"{base}/index.m3u8")
@@ -172,7 +174,16 @@ def test_hlsjs_and_ffmpeg_play_across_loop_and_source_switch(server, media, proc
         if first is None or sw.get("ct", 0) - first < 12:
             fails.append(f"hls.js {k} played only {sw.get('ct', 0) - (first or 0):.1f} s (< 12 s: one loop of "
                          f"short.ts) before the switch")
-        if res.get("errors"):
+        # The new source starts at its first keyframe, up to one GOP (2 s) after the
+        # switch: longer than an LL player's ~1 s buffer, so it may stall once there
+        # (and its blocking reload, which hls.js gives max(3 parts, 0.8 target) =
+        # 1.6 s, may time out). Those two, non-fatal and within 3 s of the switch,
+        # are the switch itself; any other error fails.
+        errors = [e for e in res.get("errors") or []
+                  if not (k == "ll" and not e.get("fatal")
+                          and e.get("details") in ("bufferStalledError", "levelLoadTimeOut")
+                          and 0 <= e.get("t", 0) - t_switch_wall_ms <= 3000)]
+        if errors:
             fails.append(f"hls.js {k} reported errors:\n{describe_hlsjs(res)}")
         frags = {f["sn"]: f for f in res.get("frags", [])}
         if switch_msn in frags and switch_msn - 1 in frags:

@@ -381,7 +381,12 @@ static void load(hls_t *hls, bool ll)
     hls_get_info(hls, &info);
 
     assert_int_equal(pl.version, ll ? 9 : 6);
-    assert_true(pl.independent_segments);
+    /* RFC 8216 4.3.5.1: the tag only while every listed segment starts
+     * with a keyframe. */
+    bool every_independent = !hls->open || hls->open->independent;
+    for (uint64_t msn = info.media_sequence; msn < info.media_sequence + info.segments; msn++)
+        every_independent = every_independent && hls_segment_get(hls, msn)->independent;
+    assert_int_equal(pl.independent_segments, every_independent);
     /* RFC 8216 4.3.3.1: EXTINF rounded to the nearest integer <= target. */
     assert_true(pl.target >= 1);
     assert_int_equal(pl.target, info.target_duration);
@@ -427,7 +432,11 @@ static void load(hls_t *hls, bool ll)
         assert_int_equal(pl.hint_part, hls->open->part_count);
         assert_true(pl.open_pdt);
     } else {
-        assert_false(pl.hint);
+        /* No segment open (a source switch awaiting its first keyframe):
+         * the hint names the next segment's first part all the same. */
+        assert_true(pl.hint);
+        assert_int_equal(pl.hint_msn, hls->next_msn);
+        assert_int_equal(pl.hint_part, 0);
     }
 }
 
@@ -661,7 +670,17 @@ static void test_target_never_changes(void **state)
     }
     load(f->hls, false);
     assert_int_equal(pl.target, 2);
+    assert_false(pl.independent_segments); /* segments cut between keyframes are listed */
     load(f->hls, true);
+    assert_false(pl.independent_segments);
+
+    /* Once keyframes come in time again and the cut segments have left the
+     * window, the playlist says so again. */
+    s.gop = 50;
+    s.n = 0;
+    feed_until(f, &s, 40);
+    load(f->hls, false);
+    assert_true(pl.independent_segments);
 }
 
 /* A GOP shorter than the target that does not divide it (1.5 s at 30 fps,
@@ -997,7 +1016,15 @@ static void test_discontinuity_closes_open_segment(void **state)
     assert_int_equal(pl.count, 3);
     assert_true(has_line(pl.text, "#EXTINF:0.800,"));
     load(f->hls, true);
-    assert_false(pl.hint);
+    assert_true(pl.hint);
+    assert_int_equal(pl.hint_msn, 43);
+    assert_int_equal(pl.hint_part, 0);
+    /* The discontinuity comes before the hint: hls.js gives the hinted
+     * segment the new discontinuity sequence number from this reload on. */
+    const char *tail = "#EXT-X-DISCONTINUITY\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"43.0.ts\"\n";
+    const char *disc = strstr(pl.text, tail);
+    assert_non_null(disc);
+    assert_string_equal(disc, tail); /* the playlist's last lines */
 
     /* The new source: a few pictures before its first keyframe, which are
      * not in any segment, and timestamps from somewhere else entirely. */

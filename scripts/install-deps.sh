@@ -13,6 +13,7 @@ set -euo pipefail
 build_pkgs=(
     meson ninja-build pkg-config gcc
     libuv1-dev libbitstream-dev libsqlite3-dev libjansson-dev libsodium-dev
+    libpq-dev libexpat1-dev zlib1g-dev
     ffmpeg sqlite3 curl
     fontconfig fonts-dejavu-core   # font for ffmpeg drawtext in scripts/make-media.sh
 )
@@ -20,6 +21,8 @@ test_pkgs=(
     clang libclang-rt-14-dev libcmocka-dev python3-pytest
     vlc-bin vlc-plugin-base streamlink iperf3 wrk nginx-light
     iproute2 procps
+    postgresql    # the store's second backend, started privately by scripts/pg-test.sh
+    xmltv-util libxmltv-perl libxml2-utils   # tv_validate_file, the XMLTV DTD and xmllint for EPG tests
     chromium nodejs   # hls.js in headless Chromium (tests/browser, playwright-core from npm)
     $(command -v npm >/dev/null 2>&1 || echo npm)   # (NodeSource's nodejs bundles npm and conflicts with Debian's)
 )

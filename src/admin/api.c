@@ -7,6 +7,8 @@ json_t *admin_object_json(const field_t *fields, size_t count, const void *objec
     json_t *json = json_object();
     for (size_t i = 0; i < count; i++) {
         const field_t *f = &fields[i];
+        if (f->flags & FIELD_SECRET)
+            continue;
         const void *p = (const char *)object + f->offset;
         json_t *value = NULL;
         switch (f->type) {

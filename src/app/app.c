@@ -331,7 +331,7 @@ int app_serve(const app_options_t *options)
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     char err[512];
-    if (store_open(options->data_dir, &app.store, err, sizeof(err)) < 0) {
+    if (store_open(options->data_dir, options->db_url, &app.store, err, sizeof(err)) < 0) {
         log_error("app", "%s", err);
         return 2;
     }
@@ -352,8 +352,8 @@ int app_serve(const app_options_t *options)
     }
     app_apply_channels(&app, list, count);
     store_free_list(app_channel_kind(), list, count);
-    log_info("app", "antenne %s: %zu channels from %s/antenne.db", ANTENNE_VERSION, app.channel_count,
-             options->data_dir);
+    log_info("app", "antenne %s: %zu channels from the %s database", ANTENNE_VERSION, app.channel_count,
+             store_backend(app.store));
     log_info("app", "listening on http://%s%s%s:%u", strchr(options->listen_host, ':') ? "[" : "",
              options->listen_host, strchr(options->listen_host, ':') ? "]" : "", options->listen_port);
 

@@ -7,6 +7,7 @@
 
 typedef struct app_options {
     const char *data_dir;
+    const char *db_url;      /* NULL: SQLite in data_dir; else see store_open() */
     const char *listen_host;
     uint16_t listen_port;
     uint32_t ring_bytes;

@@ -19,6 +19,7 @@
 
 typedef struct cli {
     const char *data_dir;
+    const char *db_url;
     int argc;
     char **argv;
 } cli_t;
@@ -35,6 +36,8 @@ static void print_usage(FILE *out)
             "  channel add|list|show|set|rm   manage channels\n\n"
             "options:\n"
             "  --data DIR            data folder (default ./var, or $ANTENNE_DATA)\n"
+            "  --db URL              database: postgres://... for a fleet, or sqlite:PATH\n"
+            "                        (default: antenne.db in the data folder, or $ANTENNE_DB)\n"
             "  --version             print the version\n"
             "  -h, --help            this help; `antenne <command> --help` for a command's\n",
             ANTENNE_VERSION);
@@ -157,7 +160,7 @@ static int parse_channel_options(int argc, char **argv, channel_config_t *config
 static int open_store(cli_t *cli, store_t **store)
 {
     char err[512];
-    if (store_open(cli->data_dir, store, err, sizeof(err)) < 0)
+    if (store_open(cli->data_dir, cli->db_url, store, err, sizeof(err)) < 0)
         return fail(EXIT_INTERNAL, "%s", err);
     return 0;
 }
@@ -421,7 +424,7 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
         return 0;
     }
     static char host[256];
-    app_options_t options = {cli->data_dir, "127.0.0.1", 8080, 8u * 1024u * 1024u, 50, 64u * 1024u, 200, 500};
+    app_options_t options = {cli->data_dir, cli->db_url, "127.0.0.1", 8080, 8u * 1024u * 1024u, 50, 64u * 1024u, 200, 500};
     const char *listen = getenv("ANTENNE_LISTEN");
     if (listen && parse_listen(listen, &options, host, sizeof(host)) < 0)
         return fail(EXIT_USAGE, "ANTENNE_LISTEN: '%s' is not ADDR:PORT", listen);
@@ -465,6 +468,7 @@ int app_main(int argc, char **argv)
 {
     cli_t cli = {0};
     cli.data_dir = getenv("ANTENNE_DATA") ? getenv("ANTENNE_DATA") : "./var";
+    cli.db_url = getenv("ANTENNE_DB");
     /* Global options may come before the command, or after it. */
     char **rest = calloc((size_t)argc + 1, sizeof(char *));
     if (!rest)
@@ -479,6 +483,14 @@ int app_main(int argc, char **argv)
             cli.data_dir = argv[++i];
         } else if (!strncmp(argv[i], "--data=", 7)) {
             cli.data_dir = argv[i] + 7;
+        } else if (!strcmp(argv[i], "--db")) {
+            if (i + 1 >= argc) {
+                free(rest);
+                return fail(EXIT_USAGE, "--db needs a database URL");
+            }
+            cli.db_url = argv[++i];
+        } else if (!strncmp(argv[i], "--db=", 5)) {
+            cli.db_url = argv[i] + 5;
         } else {
             rest[count++] = argv[i];
         }

@@ -116,6 +116,11 @@ typedef struct strlist {
     size_t count;
 } strlist_t;
 
+/* Field flags. */
+#define FIELD_READONLY 1u  /* shown, stored, but never set by the API or CLI (only by the server itself) */
+#define FIELD_SECRET 2u    /* never shown in JSON or listings (password hashes, keys) */
+#define FIELD_AUTO 4u      /* filled by the store (created_at, updated_at): ignored on insert and update */
+
 typedef struct field {
     const char *name;             /* column, JSON key; CLI flag with '_' as '-' */
     field_type_t type;
@@ -126,6 +131,7 @@ typedef struct field {
     /* Checks a value beyond type and range; returns 0 or -EINVAL with a
      * message in err. May be NULL. */
     int (*check)(const char *value, char *err, size_t err_size);
+    unsigned flags;               /* FIELD_READONLY, FIELD_SECRET */
 } field_t;
 
 /* Sets a field from text (FIELD_STRINGS appends). Returns 0, or -EINVAL with

@@ -27,8 +27,18 @@ static int store_fail(store_t *store, int rc)
     return -EIO;
 }
 
-int store_open(const char *data_dir, store_t **out, char *err, size_t err_size)
+const char *store_backend(const store_t *store)
 {
+    (void)store;
+    return "sqlite";
+}
+
+int store_open(const char *data_dir, const char *url, store_t **out, char *err, size_t err_size)
+{
+    if (url && *url) {
+        snprintf(err, err_size, "database URLs are not supported yet");
+        return -ENOTSUP;
+    }
     if (mkdir(data_dir, 0750) < 0 && errno != EEXIST) {
         snprintf(err, err_size, "cannot create data folder %s: %s", data_dir, strerror(errno));
         return -errno;

@@ -21,10 +21,19 @@ typedef struct store_kind {
     size_t object_size;
 } store_kind_t;
 
-/* Opens (creating if needed) <data_dir>/antenne.db and brings its schema up
- * to date. Returns 0 or a negative errno with a message in err. */
-int store_open(const char *data_dir, store_t **out, char *err, size_t err_size);
+/* Opens the database and brings its schema up to date. `url` is NULL or ""
+ * for <data_dir>/antenne.db (SQLite, created if needed), "sqlite:PATH" for
+ * another SQLite file, or "postgres://..." / "postgresql://..." (a libpq
+ * connection URI) for PostgreSQL. Returns 0 or a negative errno with a
+ * message in err (never containing the URL's password).
+ *
+ * Every store call may block (disk, network): call them from a worker thread
+ * (uv_queue_work), never from the event loop. A store_t may be used by
+ * several threads at once; calls are serialised inside. */
+int store_open(const char *data_dir, const char *url, store_t **out, char *err, size_t err_size);
 void store_close(store_t *store);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const store_t *store);
 
 /* A number that grows with every change, by any process. */
 int store_revision(store_t *store, int64_t *revision);
@@ -40,6 +49,104 @@ int store_insert(store_t *store, const store_kind_t *kind, const void *object);
 /* -ENOENT when absent. */
 int store_update(store_t *store, const store_kind_t *kind, const void *object);
 int store_delete(store_t *store, const store_kind_t *kind, const char *name);
+
+/* Fields flagged FIELD_AUTO (created_at, updated_at: ISO 8601 UTC text,
+ * "2026-11-28T14:00:00Z") are filled by the store and ignored on insert and
+ * update. */
+
+/* ---- sessions: who watches what, across every server on the database ---------- */
+
+/* A session is one subscriber watching one channel from one device. Rows are
+ * kept after they end: the table is also the audit log. Times are Unix ms. */
+typedef struct store_session {
+    int64_t id;           /* assigned by store_session_begin */
+    char *subscriber;
+    char *channel;
+    char *device;         /* identifies the viewer's device (client IP + user agent digest) */
+    char *client_ip;
+    char *user_agent;
+    char *server;         /* id of the server that delivers it */
+    char *kind;           /* "ts" or "hls" */
+    int64_t started_at;
+    int64_t last_seen;
+    int64_t ended_at;     /* 0 while it runs */
+    char *end_reason;     /* NULL while it runs */
+    int64_t bytes;
+} store_session_t;
+
+typedef enum store_limit_policy {
+    STORE_LIMIT_REFUSE_NEW,   /* a stream over the limit is refused */
+    STORE_LIMIT_END_OLDEST,   /* the oldest running streams end to make room */
+} store_limit_policy_t;
+
+/* Starts `session` (subscriber, channel, device, client_ip, user_agent,
+ * server, kind and started_at set by the caller; id, last_seen, ended_at set
+ * here), atomically with the limit check, as one transaction:
+ *  1. running sessions of the subscriber with last_seen older than
+ *     now - stale_ms end with reason "timed out";
+ *  2. a running session of the same subscriber and device ends with reason
+ *     "replaced" and does not count (zapping never trips a limit);
+ *  3. if max_streams > 0 and max_streams or more sessions still run:
+ *     REFUSE_NEW returns -EDQUOT and writes nothing; END_OLDEST ends the
+ *     oldest ones ("ended by a newer stream") until there is room.
+ * The ids of sessions ended by steps 2 and 3 come back in *ended (caller
+ * frees; may be NULL with *ended_count 0), so the caller can close its own;
+ * other servers learn of them through store_sessions_ended(). Bumps the
+ * revision when it ended a session. */
+int store_session_begin(store_t *store, store_session_t *session, int64_t max_streams, store_limit_policy_t policy,
+                        int64_t stale_ms, int64_t **ended, size_t *ended_count);
+/* Heartbeat for running sessions: last_seen = now_ms and bytes = bytes[i]
+ * for each id (one transaction). */
+int store_session_touch(store_t *store, const int64_t *ids, const int64_t *bytes, size_t count, int64_t now_ms);
+/* Ends one session (no-op if it already ended). Bumps the revision. */
+int store_session_end(store_t *store, int64_t id, int64_t now_ms, const char *reason, int64_t bytes);
+/* Ends every running session of a subscriber (revocation). Bumps the revision. */
+int store_session_end_subscriber(store_t *store, const char *subscriber, int64_t now_ms, const char *reason);
+/* Of the given ids, those that have ended (by anyone): a new array in
+ * *ended (caller frees). */
+int store_sessions_ended(store_t *store, const int64_t *ids, size_t count, int64_t **ended, size_t *ended_count);
+
+typedef struct store_session_filter {
+    const char *subscriber;   /* NULL: any */
+    const char *channel;      /* NULL: any */
+    int64_t from, to;         /* started_at within [from, to); 0: open */
+    bool running_only;
+    size_t limit;             /* 0: 1000 */
+} store_session_filter_t;
+/* Sessions matching the filter, newest first: a new array (store_session_free). */
+int store_session_query(store_t *store, const store_session_filter_t *filter, store_session_t **sessions,
+                        size_t *count);
+void store_session_free(store_session_t *sessions, size_t count);
+/* The number of running sessions of a subscriber (not seen for stale_ms: not counted). */
+int store_session_count(store_t *store, const char *subscriber, int64_t now_ms, int64_t stale_ms, int64_t *count);
+
+/* ---- EPG programmes ------------------------------------------------------------ */
+
+typedef struct store_programme {
+    const char *channel;      /* our channel name */
+    int64_t start, stop;      /* Unix seconds, UTC */
+    const char *title;
+    const char *subtitle;     /* NULL: none; likewise below */
+    const char *description;
+    const char *category;
+    const char *episode;      /* xmltv_ns episode-num */
+    const char *icon;
+} store_programme_t;
+
+/* An import replaces every programme of one EPG source in one transaction:
+ * begin, add many, then commit (all become visible at once) or abort
+ * (nothing changes). One import at a time per store. */
+typedef struct store_epg_import store_epg_import_t;
+int store_epg_begin(store_t *store, const char *source, store_epg_import_t **import);
+int store_epg_add(store_epg_import_t *import, const store_programme_t *programme);
+int store_epg_commit(store_epg_import_t *import);   /* frees import; bumps the revision */
+void store_epg_abort(store_epg_import_t *import);   /* frees import */
+
+/* Calls fn for each programme of the channels that overlaps [from, to),
+ * ordered by channel (as given) then start. Strings are valid during the
+ * call only. fn returns 0 to go on, anything else stops and is returned. */
+int store_epg_each(store_t *store, const char *const *channels, size_t channel_count, int64_t from, int64_t to,
+                   int (*fn)(void *ctx, const store_programme_t *programme), void *ctx);
 
 /* The last database error, for logs. */
 const char *store_last_error(store_t *store);

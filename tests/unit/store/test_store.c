@@ -32,7 +32,7 @@ static int open_store(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     char err[256] = "";
-    if (store_open(f->dir, &f->store, err, sizeof(err)) != 0) {
+    if (store_open(f->dir, NULL, &f->store, err, sizeof(err)) != 0) {
         fprintf(stderr, "store_open: %s\n", err);
         return -1;
     }
@@ -111,7 +111,7 @@ static void test_open_creates_missing_folder(void **state)
     char sub[128], err[256];
     snprintf(sub, sizeof(sub), "%s/data", f->dir);
     store_t *s = NULL;
-    assert_int_equal(store_open(sub, &s, err, sizeof(err)), 0);
+    assert_int_equal(store_open(sub, NULL, &s, err, sizeof(err)), 0);
     store_close(s);
     struct stat st;
     assert_int_equal(stat(sub, &st), 0);
@@ -128,7 +128,7 @@ static void test_open_unusable_folder_fails_with_message(void **state)
     fclose(fp);
     snprintf(below, sizeof(below), "%s/db", file);
     store_t *s = NULL;
-    int rc = store_open(below, &s, err, sizeof(err));
+    int rc = store_open(below, NULL, &s, err, sizeof(err));
     assert_true(rc < 0);
     assert_non_null(strstr(err, below));
 }
@@ -323,7 +323,7 @@ static void test_revision_seen_by_another_handle(void **state)
     fixture_t *f = *state;
     store_t *other = NULL;
     char err[256];
-    assert_int_equal(store_open(f->dir, &other, err, sizeof(err)), 0);
+    assert_int_equal(store_open(f->dir, NULL, &other, err, sizeof(err)), 0);
     int64_t before = revision(other);
     channel_config_t c;
     make_channel(&c, "shared");
@@ -346,7 +346,7 @@ static void test_reopen_keeps_data(void **state)
     int64_t rev = revision(f->store);
     store_close(f->store);
     char err[256];
-    assert_int_equal(store_open(f->dir, &f->store, err, sizeof(err)), 0);
+    assert_int_equal(store_open(f->dir, NULL, &f->store, err, sizeof(err)), 0);
     assert_int_equal(revision(f->store), rev);
     memset(&out, 0, sizeof(out));
     assert_int_equal(store_get(f->store, &kind, "kept", &out), 0);

@@ -14,32 +14,12 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
-typedef struct app {
-    uv_loop_t *loop;
-    app_options_t options;
-    store_t *store;
-    http_server_t *http;
-    channel_t **channels;
-    size_t channel_count;
-    uv_signal_t sigint;
-    uv_signal_t sigterm;
-    uv_timer_t poll_timer;
-    /* The poll in flight: its result is read on the loop. */
-    uv_work_t poll;
-    bool polling;
-    int64_t revision;
-    int64_t polled_revision;
-    channel_config_t *polled;
-    size_t polled_count;
-    bool polled_changed;       /* the list was reloaded (it may be empty) */
-    int poll_error;
-    bool stopping;
-} app_t;
+#include <unistd.h>
 
 const store_kind_t *app_channel_kind(void)
 {
@@ -48,7 +28,7 @@ const store_kind_t *app_channel_kind(void)
     return &kind;
 }
 
-static channel_t *app_find_channel(app_t *app, const char *name, size_t *index)
+channel_t *app_find_channel(app_t *app, const char *name, size_t *index)
 {
     for (size_t i = 0; i < app->channel_count; i++) {
         if (!strcmp(channel_config(app->channels[i])->name, name)) {
@@ -96,6 +76,60 @@ static void app_apply_channels(app_t *app, const channel_config_t *configs, size
     }
 }
 
+typedef struct app_pending {
+    struct app_pending *next;
+    http_conn_t *conn;          /* NULL once the client has gone */
+    int status;
+    json_t *json;
+    uint64_t gen;               /* answer after this poll */
+} app_pending_t;
+
+static void pending_on_close(void *opaque)
+{
+    app_pending_t *p = opaque;
+    p->conn = NULL;
+}
+
+/* Answers what waited for polls up to generation gen (all with UINT64_MAX). */
+static void app_flush_pending(app_t *app, uint64_t gen)
+{
+    for (app_pending_t **link = &app->pending; *link;) {
+        app_pending_t *p = *link;
+        if (p->gen > gen) {
+            link = &p->next;
+            continue;
+        }
+        *link = p->next;
+        if (p->conn) {
+            http_conn_take(p->conn, NULL, NULL);
+            if (p->json)
+                app_respond_json(p->conn, p->status, p->json);
+            else
+                http_respond(p->conn, p->status, "application/json", "Cache-Control: no-cache\r\n", NULL, 0);
+        } else {
+            json_decref(p->json);
+        }
+        free(p);
+    }
+}
+
+void app_answer_after_poll(app_t *app, http_conn_t *conn, int status, json_t *json)
+{
+    app_pending_t *p = calloc(1, sizeof(*p));
+    if (!p) {
+        app_respond_json(conn, status, json);
+        return;
+    }
+    p->conn = conn;
+    p->status = status;
+    p->json = json;
+    p->gen = app->poll_gen + 1;
+    http_conn_take(conn, pending_on_close, p);
+    p->next = app->pending;
+    app->pending = p;
+    app_poll_now(app);
+}
+
 static void app_poll_work(uv_work_t *req)
 {
     app_t *app = req->data;
@@ -105,8 +139,37 @@ static void app_poll_work(uv_work_t *req)
         void *list = NULL;
         app->poll_error = store_list(app->store, app_channel_kind(), &list, &app->polled_count);
         app->polled = app->poll_error == 0 ? list : NULL;
+        if (app->poll_error == 0)
+            app->poll_error = access_snapshot_load(app->store, &app->polled_access);
+        if (app->poll_error == 0 && app->poll_id_count)
+            app->poll_error = store_sessions_ended(app->store, app->poll_ids, app->poll_id_count, &app->polled_ended,
+                                                   &app->polled_ended_count);
         app->polled_changed = app->poll_error == 0;
     }
+    if (app->poll_error == 0 && app->poll_names)
+        app->polled_now_next = guide_now_next(app->store, app->poll_names, app->poll_name_count);
+}
+
+static void app_poll_release(app_t *app)
+{
+    store_free_list(app_channel_kind(), app->polled, app->polled_count);
+    app->polled = NULL;
+    app->polled_count = 0;
+    access_snapshot_free(app->polled_access);
+    app->polled_access = NULL;
+    free(app->polled_ended);
+    app->polled_ended = NULL;
+    app->polled_ended_count = 0;
+    free(app->poll_ids);
+    app->poll_ids = NULL;
+    app->poll_id_count = 0;
+    for (size_t i = 0; i < app->poll_name_count; i++)
+        free(app->poll_names[i]);
+    free(app->poll_names);
+    app->poll_names = NULL;
+    app->poll_name_count = 0;
+    free(app->polled_now_next);
+    app->polled_now_next = NULL;
 }
 
 static void app_poll_done(uv_work_t *req, int status)
@@ -114,32 +177,74 @@ static void app_poll_done(uv_work_t *req, int status)
     app_t *app = req->data;
     app->polling = false;
     if (status < 0 || app->stopping) {
-        store_free_list(app_channel_kind(), app->polled, app->polled_count);
-        app->polled = NULL;
-        app->polled_count = 0;
+        app_poll_release(app);
+        app_flush_pending(app, UINT64_MAX);
         return;
     }
     if (app->poll_error < 0) {
         log_warn("app", "reading the database failed: %s", store_last_error(app->store));
+        app_poll_release(app);
+        app_flush_pending(app, app->poll_gen);
         return;
     }
     if (app->polled_changed) {
         app->revision = app->polled_revision;
         app_apply_channels(app, app->polled, app->polled_count);
-        store_free_list(app_channel_kind(), app->polled, app->polled_count);
-        app->polled = NULL;
-        app->polled_count = 0;
+        access_snapshot_free(app->access);
+        app->access = app->polled_access;
+        app->polled_access = NULL;
+        sessions_ended_elsewhere(app, app->polled_ended, app->polled_ended_count);
+        sessions_recheck(app);
+        app->now_next_ms = 0; /* a new guide, or new channels: read now/next again */
+    }
+    if (app->polled_now_next) {
+        free(app->now_next);
+        app->now_next = app->polled_now_next;
+        app->now_next_count = app->poll_name_count;
+        app->polled_now_next = NULL;
+    }
+    app_poll_release(app);
+    app_flush_pending(app, app->poll_gen);
+    guide_schedule(app);
+    if (app->poll_again) {
+        app->poll_again = false;
+        app_poll_now(app);
+    }
+}
+
+void app_poll_now(app_t *app)
+{
+    if (app->stopping)
+        return;
+    if (app->polling) {
+        app->poll_again = true;
+        return;
+    }
+    app->poll.data = app;
+    app->poll_ids = sessions_ids(app, &app->poll_id_count);
+    /* Now and next: every 30 s, and after every change (a new guide). */
+    uint64_t now = clock_wall_ms();
+    if (now - app->now_next_ms >= 30000) {
+        app->now_next_ms = now;
+        app->poll_names = calloc(app->channel_count + 1, sizeof(char *));
+        for (size_t i = 0; app->poll_names && i < app->channel_count; i++)
+            if ((app->poll_names[app->poll_name_count] = strdup(channel_config(app->channels[i])->name)))
+                app->poll_name_count++;
+    }
+    if (uv_queue_work(app->loop, &app->poll, app_poll_work, app_poll_done) == 0) {
+        app->polling = true;
+        app->poll_gen++;
+    } else {
+        app_poll_release(app);
+        app_flush_pending(app, UINT64_MAX);
     }
 }
 
 static void app_on_poll_timer(uv_timer_t *timer)
 {
     app_t *app = timer->data;
-    if (app->polling)
-        return;
-    app->poll.data = app;
-    if (uv_queue_work(app->loop, &app->poll, app_poll_work, app_poll_done) == 0)
-        app->polling = true;
+    if (!app->polling)
+        app_poll_now(app);
 }
 
 /* ---- HTTP routes ----------------------------------------------------------------- */
@@ -154,22 +259,18 @@ static int compare_channels(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* The channels in playlist order (number, then name): a new array the
- * caller frees, or NULL (having answered 503) when out of memory. */
-static channel_t **sorted_channels(app_t *app, http_conn_t *conn)
+channel_t **app_sorted_channels(app_t *app)
 {
     channel_t **sorted = malloc((app->channel_count + 1) * sizeof(*sorted));
-    if (!sorted) {
-        http_respond_text(conn, 503, "out of memory");
+    if (!sorted)
         return NULL;
-    }
     if (app->channel_count)
         memcpy(sorted, app->channels, app->channel_count * sizeof(*sorted));
     qsort(sorted, app->channel_count, sizeof(*sorted), compare_channels);
     return sorted;
 }
 
-static void respond_json(http_conn_t *conn, int status, json_t *json)
+void app_respond_json(http_conn_t *conn, int status, json_t *json)
 {
     char *text = json_dumps(json, JSON_COMPACT);
     json_decref(json);
@@ -178,7 +279,6 @@ static void respond_json(http_conn_t *conn, int status, json_t *json)
         return;
     }
     size_t len = strlen(text);
-    text[len] = '\0';
     char *body = realloc(text, len + 2);
     if (body) {
         body[len++] = '\n';
@@ -188,7 +288,29 @@ static void respond_json(http_conn_t *conn, int status, json_t *json)
     free(text);
 }
 
-static void route_playlist(app_t *app, http_conn_t *conn, const http_request_t *req)
+void app_respond_error(http_conn_t *conn, int status, const char *fmt, ...)
+{
+    char message[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    app_respond_json(conn, status, json_pack("{ss}", "error", message));
+}
+
+void app_client_ip(http_conn_t *conn, char *out, size_t out_size)
+{
+    const char *peer = http_conn_peer(conn);
+    const char *colon = strrchr(peer, ':');
+    size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
+    if (len && peer[0] == '[' && peer[len - 1] == ']') { /* [v6]:port */
+        peer++;
+        len -= 2;
+    }
+    snprintf(out, out_size, "%.*s", (int)MIN(len, out_size - 1), peer);
+}
+
+void app_base_url(app_t *app, const http_request_t *req, char *out, size_t out_size)
 {
     char host[256] = "";
     const http_slice_t *h = http_header_get(req->headers, req->header_count, "Host");
@@ -202,38 +324,7 @@ static void route_playlist(app_t *app, http_conn_t *conn, const http_request_t *
     for (char *c = host; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr(".-:[]", *c)))
             *c = '_';
-    char base[300];
-    snprintf(base, sizeof(base), "http://%s", host);
-    char output[8] = "ts";
-    int found = http_query_get(req->query, "output", output, sizeof(output));
-    if (found != -ENOENT && (found < 0 || (strcmp(output, "ts") && strcmp(output, "hls")))) {
-        http_respond_text(conn, 400, "output must be ts or hls");
-        return;
-    }
-    channel_t **sorted = sorted_channels(app, conn);
-    if (!sorted)
-        return;
-    strbuf_t out;
-    strbuf_init(&out);
-    admin_playlist_m3u(sorted, app->channel_count, base, !strcmp(output, "hls"), &out);
-    free(sorted);
-    if (out.failed)
-        http_respond_text(conn, 503, "out of memory");
-    else
-        http_respond(conn, 200, "audio/x-mpegurl; charset=utf-8", "Cache-Control: no-cache\r\n", out.data, out.len);
-    strbuf_free(&out);
-}
-
-static void route_channels(app_t *app, http_conn_t *conn)
-{
-    channel_t **sorted = sorted_channels(app, conn);
-    if (!sorted)
-        return;
-    json_t *list = json_array();
-    for (size_t i = 0; i < app->channel_count; i++)
-        json_array_append_new(list, admin_channel_json(sorted[i]));
-    free(sorted);
-    respond_json(conn, 200, json_pack("{so}", "channels", list));
+    snprintf(out, out_size, "http://%s", host);
 }
 
 static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *req)
@@ -244,55 +335,30 @@ static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *r
         http_respond_text(conn, 400, "malformed percent-encoding in the path");
         return;
     }
+    bool api = !strncmp(path, "/api/v1/", 8);
     if (req->method == HTTP_OPTIONS) {
-        /* CORS preflight from web players on other origins. */
+        /* CORS preflight from web players (and the web UI) on other origins. */
         http_respond(conn, 204, "text/plain",
-                     "Allow: GET, HEAD, OPTIONS\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
-                     "Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n",
+                     api ? "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
+                           "Access-Control-Allow-Methods: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
+                           "Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n"
+                         : "Allow: GET, HEAD, OPTIONS\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+                           "Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n",
                      NULL, 0);
+        return;
+    }
+    if (api) {
+        api_route(app, conn, req, path);
         return;
     }
     if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
         http_respond(conn, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed\n", 19);
         return;
     }
-    size_t len = strlen(path);
-    if (!strcmp(path, "/healthz")) {
+    if (!strcmp(path, "/healthz"))
         http_respond(conn, 200, "text/plain", "Cache-Control: no-cache\r\n", "ok\n", 3);
-    } else if (!strcmp(path, "/playlist.m3u")) {
-        route_playlist(app, conn, req);
-    } else if (!strcmp(path, "/api/v1/channels")) {
-        route_channels(app, conn);
-    } else if (!strncmp(path, "/api/v1/channels/", 17)) {
-        channel_t *channel = app_find_channel(app, path + 17, NULL);
-        if (!channel) {
-            char message[128];
-            snprintf(message, sizeof(message), "channel '%.64s' not found",
-                     parse_name_valid(path + 17) ? path + 17 : "?");
-            respond_json(conn, 404, json_pack("{ss}", "error", message));
-            return;
-        }
-        respond_json(conn, 200, admin_channel_json(channel));
-    } else if (!strncmp(path, "/live/", 6) && strchr(path + 6, '/')) {
-        char *slash = strchr(path + 6, '/');
-        *slash = '\0';
-        channel_t *channel = app_find_channel(app, path + 6, NULL);
-        if (!channel) {
-            http_respond_text(conn, 404, "channel '%s' not found", parse_name_valid(path + 6) ? path + 6 : "?");
-            return;
-        }
-        channel_serve_hls(channel, conn, req, slash + 1);
-    } else if (!strncmp(path, "/live/", 6) && len > 9 && !strcmp(path + len - 3, ".ts")) {
-        path[len - 3] = '\0';
-        channel_t *channel = app_find_channel(app, path + 6, NULL);
-        if (!channel) {
-            http_respond_text(conn, 404, "channel '%s' not found", parse_name_valid(path + 6) ? path + 6 : "?");
-            return;
-        }
-        channel_serve_ts(channel, conn);
-    } else {
-        http_respond_text(conn, 404, "not found");
-    }
+    else
+        viewing_route(app, conn, req, path);
 }
 
 /* ---- life cycle ---------------------------------------------------------------------- */
@@ -304,6 +370,8 @@ static void app_on_signal(uv_signal_t *signal, int signum)
         return;
     app->stopping = true;
     log_info("app", "%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    sessions_close(app);
+    app_flush_pending(app, UINT64_MAX);
     for (size_t i = 0; i < app->channel_count; i++)
         channel_destroy(app->channels[i]);
     app->channel_count = 0;
@@ -323,6 +391,55 @@ static void raise_fd_limit(void)
     }
 }
 
+/* What the server needs before the first request: the database, its
+ * channels, keys and subscribers, and the limits on failed logins. */
+static int app_open(app_t *app)
+{
+    char err[512];
+    if (store_open(app->options.data_dir, app->options.db_url, &app->store, err, sizeof(err)) < 0) {
+        log_error("app", "%s", err);
+        return -1;
+    }
+    void *list;
+    size_t count;
+    if (access_bootstrap(app->store) < 0 || store_revision(app->store, &app->revision) < 0 ||
+        access_snapshot_load(app->store, &app->access) < 0) {
+        log_error("app", "reading the database: %s", store_last_error(app->store));
+        return -1;
+    }
+    if (store_list(app->store, app_channel_kind(), &list, &count) < 0) {
+        log_error("app", "reading channels: %s", store_last_error(app->store));
+        return -1;
+    }
+    app_apply_channels(app, list, count);
+    store_free_list(app_channel_kind(), list, count);
+    /* Five failed logins lock an address or username for 1 s, doubling up to an hour. */
+    app->lockout = auth_lockout_new(5, 1000, 3600 * 1000, 100000);
+    /* Playlists and guides: 10 a second per address, bursts of 40. */
+    app->ratelimit = auth_ratelimit_new(10.0, 40.0, 100000);
+    if (!app->lockout || !app->ratelimit)
+        return -1;
+    auth_random(app->fingerprint_key, sizeof(app->fingerprint_key));
+    char host[48] = "antenne";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(app->server_id, sizeof(app->server_id), "%.40s:%u", host, app->options.listen_port);
+    return 0;
+}
+
+static void app_free(app_t *app)
+{
+    for (size_t i = 0; i < app->channel_count; i++)
+        channel_destroy(app->channels[i]);
+    free(app->channels);
+    app_poll_release(app);
+    access_snapshot_free(app->access);
+    free(app->now_next);
+    viewing_close(app);
+    auth_lockout_free(app->lockout);
+    auth_ratelimit_free(app->ratelimit);
+    store_close(app->store);
+}
+
 int app_serve(const app_options_t *options)
 {
     app_t app = {0};
@@ -330,36 +447,28 @@ int app_serve(const app_options_t *options)
     app.loop = uv_default_loop();
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
-    char err[512];
-    if (store_open(options->data_dir, options->db_url, &app.store, err, sizeof(err)) < 0) {
-        log_error("app", "%s", err);
-        return 2;
-    }
-    void *list;
-    size_t count;
-    if (store_revision(app.store, &app.revision) < 0 || store_list(app.store, app_channel_kind(), &list, &count) < 0) {
-        log_error("app", "reading channels: %s", store_last_error(app.store));
-        store_close(app.store);
+    if (app_open(&app) < 0) {
+        app_free(&app);
+        uv_run(app.loop, UV_RUN_DEFAULT); /* lets channel handles close */
         return 2;
     }
     app.http = http_server_new(app.loop, app_on_request, &app);
     int rc = app.http ? http_server_listen(app.http, options->listen_host, options->listen_port) : -ENOMEM;
     if (rc < 0) {
         log_error("app", "cannot listen on %s:%u: %s", options->listen_host, options->listen_port, uv_strerror(rc));
-        store_free_list(app_channel_kind(), list, count);
-        store_close(app.store);
+        app_free(&app);
+        uv_run(app.loop, UV_RUN_DEFAULT);
         return 2;
     }
-    app_apply_channels(&app, list, count);
-    store_free_list(app_channel_kind(), list, count);
-    log_info("app", "antenne %s: %zu channels from the %s database", ANTENNE_VERSION, app.channel_count,
-             store_backend(app.store));
+    log_info("app", "antenne %s: %zu channels, %zu subscribers, from the %s database", ANTENNE_VERSION,
+             app.channel_count, app.access->subscriber_count, store_backend(app.store));
     log_info("app", "listening on http://%s%s%s:%u", strchr(options->listen_host, ':') ? "[" : "",
              options->listen_host, strchr(options->listen_host, ':') ? "]" : "", options->listen_port);
 
     uv_timer_init(app.loop, &app.poll_timer);
     app.poll_timer.data = &app;
     uv_timer_start(&app.poll_timer, app_on_poll_timer, options->poll_ms, options->poll_ms);
+    sessions_init(&app);
     uv_signal_init(app.loop, &app.sigint);
     uv_signal_init(app.loop, &app.sigterm);
     app.sigint.data = app.sigterm.data = &app;
@@ -368,9 +477,7 @@ int app_serve(const app_options_t *options)
 
     uv_run(app.loop, UV_RUN_DEFAULT);
 
-    free(app.channels);
-    store_free_list(app_channel_kind(), app.polled, app.polled_count);
-    store_close(app.store);
+    app_free(&app);
     uv_loop_close(app.loop);
     log_info("app", "stopped");
     return 0;

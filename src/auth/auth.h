@@ -121,18 +121,28 @@ typedef struct auth_keyring auth_keyring_t;
 auth_keyring_t *auth_keyring_new(void);
 void auth_keyring_free(auth_keyring_t *keyring);
 /* Adds a key (replacing one with the same id). The newest added key that is
- * not retired signs. Returns 0, -EINVAL, or -ENOSPC past AUTH_MAX_KEYS. */
+ * not retired signs. A retired key neither signs nor verifies: adding one
+ * only drops the key of that id and takes no room, so AUTH_MAX_KEYS bounds
+ * the live keys. Returns 0, -EINVAL (no keyring, or a secret of all zeros),
+ * or -ENOSPC past AUTH_MAX_KEYS live keys. Not thread-safe: build the
+ * keyring, then share it read-only (sign and verify only read it). */
 int auth_keyring_add(auth_keyring_t *keyring, uint8_t id, const uint8_t secret[AUTH_KEY_BYTES], bool retired);
 /* Parses 64 hex digits. Returns 0 or -EINVAL. */
 int auth_key_from_hex(const char *hex, uint8_t secret[AUTH_KEY_BYTES]);
 
 /* Writes a token for claims (signed with the signing key; client_ip is used
- * only when claims->ip_bound) into out. Returns its length, or -ENOKEY when
- * the keyring has no signing key, -ENOSPC when out is too small. */
+ * only when claims->ip_bound) into out, NUL-terminated. Returns its length,
+ * or -ENOKEY when the keyring has no signing key, -EINVAL when the claims
+ * are bound but client_ip is NULL or empty, -ENOSPC when out is too small
+ * (AUTH_TOKEN_MAX always suffices). */
 int auth_token_sign(const auth_keyring_t *keyring, const auth_claims_t *claims, const char *client_ip, char *out,
                     size_t out_size);
 /* Checks a token (len bytes, not necessarily NUL-terminated) in constant
- * time over its signature. client_ip: the requester's address as text. */
+ * time over its signature; allocates nothing. client_ip: the requester's
+ * address as text (IPv4-mapped IPv6 counts as the IPv4 address). A token
+ * is expired when claims.expires <= now. claims (may be NULL) is filled when
+ * the signature is good (AUTH_TOKEN_OK and AUTH_TOKEN_EXPIRED), zeroed
+ * otherwise. */
 auth_token_status_t auth_token_verify(const auth_keyring_t *keyring, const char *token, size_t len,
                                       const char *client_ip, uint64_t now, auth_claims_t *claims);
 /* "malformed token", "expired token", ... */
@@ -141,22 +151,34 @@ const char *auth_token_status_text(auth_token_status_t status);
 /* ---- password.c ------------------------------------------------------------------ */
 
 #define AUTH_PASSWORD_HASH_MAX 128
-/* argon2id (libsodium crypto_pwhash_str). Returns 0 or -ENOMEM. */
+/* argon2id (libsodium crypto_pwhash_str; m = 19 MiB, t = 2: tens of ms, so
+ * call it off the loop). Writes a NUL-terminated string into out, which must
+ * hold AUTH_PASSWORD_HASH_MAX bytes. Returns 0, -EINVAL (NULL argument),
+ * -ENOSPC (out too small) or -ENOMEM. */
 int auth_password_hash(const char *password, char *out, size_t out_size);
+/* Whether password matches hash (any argon2 string libsodium reads); false
+ * for a NULL, empty or malformed hash. As slow as hashing: off the loop. */
 bool auth_password_verify(const char *hash, const char *password);
 /* A keyed digest of (username, password) for remembering a verified login
  * without running argon2id again on every request. */
 void auth_password_fingerprint(const uint8_t key[32], const char *username, const char *password, uint8_t out[32]);
-/* Fills buf with len random bytes. */
+/* Fills buf with len random bytes (libsodium; aborts if the system has no
+ * random source at all, as libsodium itself would). */
 void auth_random(void *buf, size_t len);
 
 /* ---- lockout.c: failed logins ----------------------------------------------------- */
 
 /* After `threshold` failures for a key (an IP address or a username), further
  * attempts are refused for base_ms, doubling with each further failure up
- * to max_ms. Memory is bounded: at most max_keys keys are remembered. */
+ * to max_ms. Memory is bounded: at most max_keys keys are remembered (a new
+ * key evicts the one whose last failure is oldest). A key is forgotten once
+ * it has been unlocked, or has had no failure, for max_ms; success forgets
+ * it at once. Time is the caller's (a monotonic clock in ms). Not
+ * thread-safe: one loop owns it. */
 typedef struct auth_lockout auth_lockout_t;
 
+/* Returns NULL when threshold, base_ms or max_keys is 0, or out of memory.
+ * A max_ms below base_ms counts as base_ms. */
 auth_lockout_t *auth_lockout_new(unsigned threshold, uint64_t base_ms, uint64_t max_ms, size_t max_keys);
 void auth_lockout_free(auth_lockout_t *lockout);
 /* Milliseconds the key stays locked (0: not locked). */
@@ -167,9 +189,14 @@ void auth_lockout_success(auth_lockout_t *lockout, const char *key);
 
 /* ---- ratelimit.c: requests per client ---------------------------------------------- */
 
-/* A token bucket per key: `rate` requests a second, bursts of `burst`. */
+/* A token bucket per key: `rate` requests a second, bursts of `burst`. A new
+ * key starts with a full bucket; at most max_keys keys are remembered (a
+ * new key evicts the least recently seen one). Time is the caller's (a
+ * monotonic clock in ms). Not thread-safe: one loop owns it. */
 typedef struct auth_ratelimit auth_ratelimit_t;
 
+/* Returns NULL unless 1e-6 <= rate <= 1e6, 1 <= burst <= 1e9 and max_keys > 0,
+ * or when out of memory. */
 auth_ratelimit_t *auth_ratelimit_new(double rate, double burst, size_t max_keys);
 void auth_ratelimit_free(auth_ratelimit_t *limit);
 bool auth_ratelimit_allow(auth_ratelimit_t *limit, const char *key, uint64_t now_ms);
@@ -177,10 +204,14 @@ bool auth_ratelimit_allow(auth_ratelimit_t *limit, const char *key, uint64_t now
 /* ---- cidr.c: address ranges --------------------------------------------------------- */
 
 /* Validates "192.0.2.0/24", "2001:db8::/32" or a single address. Returns 0 or
- * -EINVAL with a message in err. (The signature of a field check.) */
+ * -EINVAL with a message in err. (The signature of a field check.) A range
+ * with host bits set ("192.0.2.7/24") is refused, the message naming the
+ * network. */
 int auth_cidr_check(const char *range, char *err, size_t err_size);
 /* Whether the address (text, IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4)
- * lies in one of the ranges. */
+ * lies in one of the ranges. Ranges that do not parse match nothing; host
+ * bits in a range are ignored. No ranges: false (an empty allowed_ips means
+ * "anywhere" by the caller's policy, not here). */
 bool auth_ip_in_ranges(const char *ip, const strlist_t *ranges);
 
 #endif

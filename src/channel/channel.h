@@ -104,8 +104,21 @@ void channel_destroy(channel_t *channel);
 const channel_config_t *channel_config(const channel_t *channel);
 void channel_get_info(const channel_t *channel, channel_info_t *info);
 
-/* Serves GET/HEAD /live/<name>.ts on conn: takes the connection. */
-void channel_serve_ts(channel_t *channel, http_conn_t *conn);
+/* Serves GET/HEAD /live/<name>.ts on conn: takes the connection. When watch
+ * is given, watch->on_end is called once when the viewer's connection
+ * closes, with the bytes it was sent; until then the returned viewer may be
+ * ended with channel_viewer_close(). Returns NULL when there is nothing to
+ * watch (HEAD, out of memory): on_end is then not called. */
+typedef struct channel_viewer channel_viewer_t;
+typedef struct channel_watch {
+    void (*on_end)(void *opaque, uint64_t bytes);
+    void *opaque;
+} channel_watch_t;
+channel_viewer_t *channel_serve_ts(channel_t *channel, http_conn_t *conn, const channel_watch_t *watch);
+/* Closes the viewer's connection; watch->on_end follows. */
+void channel_viewer_close(channel_viewer_t *viewer);
+/* Bytes sent to the viewer so far. */
+uint64_t channel_viewer_bytes(const channel_viewer_t *viewer);
 /* Serves GET/HEAD /live/<name>/<rest> (HLS); starts an on-demand channel. */
 void channel_serve_hls(channel_t *channel, http_conn_t *conn, const http_request_t *req, const char *rest);
 

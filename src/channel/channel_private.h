@@ -9,7 +9,7 @@
 #include "ingest/ingest.h"
 #include "ts/ts.h"
 
-typedef struct viewer viewer_t;
+typedef struct channel_viewer viewer_t;
 
 struct channel {
     uv_loop_t *loop;

@@ -23,7 +23,7 @@
 #define VIEWER_STALL_US (30u * 1000u * 1000u)
 #define VIEWER_SLICE_US 4000u
 
-struct viewer {
+struct channel_viewer {
     viewer_t *next;
     viewer_t *prev;
     channel_t *channel;       /* NULL once the channel has let go */
@@ -35,6 +35,8 @@ struct viewer {
     bool closing;             /* asked to close; the close callback follows */
     uint64_t joined_us;
     uint64_t write_since_us;  /* in-flight write started, or the last write */
+    uint64_t bytes_sent;      /* handed to the socket, for the session's audit */
+    channel_watch_t watch;    /* told when the viewer ends */
     uv_write_t req;
     block_t *held[VIEWER_MAX_IOV + 1];
     unsigned held_count;
@@ -69,6 +71,8 @@ static void viewer_on_close(void *opaque)
     viewer_unlink(viewer);
     viewer_release_held(viewer);
     block_unref(viewer->preamble);
+    if (viewer->watch.on_end)
+        viewer->watch.on_end(viewer->watch.opaque, viewer->bytes_sent);
     free(viewer);
 }
 
@@ -126,6 +130,7 @@ static void viewer_write(viewer_t *viewer)
     }
     size_t written = n > 0 ? (size_t)n : 0;
     channel->stats.bytes_out += written;
+    viewer->bytes_sent += total;
     viewer->pos = pos;
     viewer->write_since_us = clock_mono_us();
     block_t *preamble = viewer->preamble;
@@ -310,20 +315,22 @@ void channel_viewers_close_all(channel_t *channel, const char *why)
     }
 }
 
-void channel_serve_ts(channel_t *channel, http_conn_t *conn)
+channel_viewer_t *channel_serve_ts(channel_t *channel, http_conn_t *conn, const channel_watch_t *watch)
 {
     if (http_conn_is_head(conn)) {
         if (http_stream_begin(conn, 200, "video/mp2t", "Cache-Control: no-cache\r\n") < 0)
             http_conn_close(conn);
-        return;
+        return NULL;
     }
     viewer_t *viewer = calloc(1, sizeof(*viewer));
     if (!viewer) {
         http_respond_text(conn, 503, "out of memory");
-        return;
+        return NULL;
     }
     viewer->channel = channel;
     viewer->conn = conn;
+    if (watch)
+        viewer->watch = *watch;
     viewer->joined_us = clock_mono_us();
     http_conn_take(conn, viewer_on_close, viewer);
     viewer->next = channel->viewers;
@@ -335,7 +342,16 @@ void channel_serve_ts(channel_t *channel, http_conn_t *conn)
     if (!channel->running && channel_run(channel) < 0) {
         viewer->closing = true;
         http_respond_text(conn, 503, "channel '%s' could not start", channel->config.name);
-        return;
+        return viewer;
     }
     viewer_try_start(viewer, viewer->joined_us);
+    return viewer;
+}
+
+uint64_t channel_viewer_bytes(const channel_viewer_t *viewer) { return viewer->bytes_sent; }
+
+void channel_viewer_close(channel_viewer_t *viewer)
+{
+    if (!viewer->closing)
+        viewer_close(viewer);
 }

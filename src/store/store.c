@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
-// store.c -- SQLite storage of field-described objects. SQL is generated
-// from the field tables (columns named like the fields), values are always
-// bound, never pasted into SQL. Every write bumps meta.revision in the same
-// transaction, which is how a running server notices changes made by the CLI
-// or another process.
+// store.c -- the backend-neutral store: opening by URL, transactions, and
+// field-described objects. SQL is generated from the field tables (columns
+// named like the fields), values are always bound, never pasted into SQL.
+// Every write bumps meta.revision in the same transaction, which is how a
+// running server notices changes made by the CLI or another server.
+//
+// Every table of a kind has created_at and updated_at columns that default
+// to the current time; fields flagged FIELD_AUTO are left out of inserts and
+// updates, and an update sets updated_at.
 #include "store/store_private.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,59 +20,157 @@
 
 #define FIELD_AT(object, field) ((char *)(object) + (field)->offset)
 
+/* ---- errors ---------------------------------------------------------------- */
+
 const char *store_last_error(store_t *store) { return store->error; }
 
-static int store_fail(store_t *store, int rc)
+int store_fail(store_t *store, int rc, const char *fmt, ...)
 {
-    snprintf(store->error, sizeof(store->error), "%s", sqlite3_errmsg(store->db));
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        return -EBUSY;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return -EEXIST;
-    return -EIO;
+    char message[sizeof(store->error)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&store->error_lock);
+    memcpy(store->error, message, sizeof(message));
+    pthread_mutex_unlock(&store->error_lock);
+    return rc;
 }
 
-const char *store_backend(const store_t *store)
+void store_redact_url(const char *url, char *out, size_t out_size)
 {
-    (void)store;
-    return "sqlite";
+    /* scheme://user:password@host... : hide what lies between the first ':'
+     * after "//" and the last '@' of the authority. */
+    const char *auth = strstr(url, "//");
+    const char *colon = NULL, *at = NULL;
+    if (auth) {
+        auth += 2;
+        size_t end = strcspn(auth, "/?#");
+        for (size_t i = 0; i < end; i++) {
+            if (auth[i] == '@')
+                at = auth + i;
+            else if (auth[i] == ':' && !colon && !at)
+                colon = auth + i;
+        }
+    }
+    if (colon && at && colon < at)
+        snprintf(out, out_size, "%.*s:***%s", (int)(colon - url), url, at);
+    else
+        snprintf(out, out_size, "%s", url);
+    /* A password may also come as ?password=... */
+    char *query = strstr(out, "password=");
+    if (query && query > out && (query[-1] == '?' || query[-1] == '&')) {
+        char *end = query + 9 + strcspn(query + 9, "&#");
+        char rest[256];
+        snprintf(rest, sizeof(rest), "%s", end);
+        snprintf(query + 9, out_size - (size_t)(query + 9 - out), "***%s", rest);
+    }
 }
+
+/* ---- statements and transactions ------------------------------------------- */
+
+int store_exec(store_t *store, const char *sql, const store_arg_t *args, size_t count, int64_t *changes)
+{
+    store_rows_t *rows;
+    int rc = store->backend->query(store, sql, args, count, &rows);
+    if (rc < 0)
+        return rc;
+    while ((rc = store->backend->next(rows)) > 0)
+        ;
+    if (rc == 0 && changes)
+        *changes = store->backend->changes(rows);
+    store->backend->done(rows);
+    return rc;
+}
+
+int store_query_int(store_t *store, const char *sql, const store_arg_t *args, size_t count, int64_t *value)
+{
+    store_rows_t *rows;
+    int rc = store->backend->query(store, sql, args, count, &rows);
+    if (rc < 0)
+        return rc;
+    rc = store->backend->next(rows);
+    if (rc > 0)
+        *value = store->backend->integer(rows, 0);
+    store->backend->done(rows);
+    return rc > 0 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+int store_tx_begin(store_t *store)
+{
+    int rc = store->backend->script(store, store->backend->begin_write);
+    store->in_tx = rc == 0;
+    return rc;
+}
+
+int store_tx_end(store_t *store, int result, bool bump)
+{
+    if (result >= 0 && bump) {
+        int rc = store_exec(store, STORE_BUMP_SQL, NULL, 0, NULL);
+        if (rc < 0)
+            result = rc;
+    }
+    if (result >= 0) {
+        int rc = store->backend->script(store, "COMMIT");
+        if (rc < 0)
+            result = rc;
+    }
+    if (result < 0) {
+        /* Keep the message of what failed, not of the rollback. */
+        char message[sizeof(store->error)];
+        pthread_mutex_lock(&store->error_lock);
+        memcpy(message, store->error, sizeof(message));
+        pthread_mutex_unlock(&store->error_lock);
+        store->backend->script(store, "ROLLBACK");
+        store_fail(store, 0, "%s", message);
+    }
+    store->in_tx = false;
+    return result;
+}
+
+/* ---- opening ----------------------------------------------------------------- */
+
+const char *store_backend(const store_t *store) { return store->backend->name; }
 
 int store_open(const char *data_dir, const char *url, store_t **out, char *err, size_t err_size)
 {
-    if (url && *url) {
-        snprintf(err, err_size, "database URLs are not supported yet");
-        return -ENOTSUP;
+    const store_backend_t *backend;
+    char *target = NULL;
+    if (!url || !*url || !strcmp(url, "sqlite:")) {
+        if (mkdir(data_dir, 0750) < 0 && errno != EEXIST) {
+            int e = errno;
+            snprintf(err, err_size, "cannot create data folder %s: %s", data_dir, strerror(e));
+            return -e;
+        }
+        backend = &store_sqlite_backend;
+        if (asprintf(&target, "%s/antenne.db", data_dir) < 0)
+            target = NULL;
+    } else if (!strncmp(url, "sqlite:", 7)) {
+        backend = &store_sqlite_backend;
+        target = strdup(url + 7);
+    } else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
+        backend = &store_pg_backend;
+        target = strdup(url);
+    } else {
+        char shown[512];
+        store_redact_url(url, shown, sizeof(shown));
+        snprintf(err, err_size, "unknown database URL '%s': use sqlite:PATH or postgresql://...", shown);
+        return -EINVAL;
     }
-    if (mkdir(data_dir, 0750) < 0 && errno != EEXIST) {
-        snprintf(err, err_size, "cannot create data folder %s: %s", data_dir, strerror(errno));
-        return -errno;
-    }
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/antenne.db", data_dir);
     store_t *store = calloc(1, sizeof(*store));
-    if (!store)
+    if (!store || !target) {
+        free(store);
+        free(target);
+        snprintf(err, err_size, "out of memory");
         return -ENOMEM;
-    int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, err_size, "cannot open %s: %s", path, store->db ? sqlite3_errmsg(store->db) : "out of memory");
-        store_close(store);
-        return -EIO;
     }
-    sqlite3_busy_timeout(store->db, 5000);
-    char *msg = NULL;
-    /* WAL: readers never block the writer, and a crash (kill -9) never
-     * leaves a half-written database; NORMAL sync is durable across a
-     * process crash. */
-    if (sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, err_size, "cannot set up %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        store_close(store);
-        return -EIO;
-    }
-    rc = store_migrate(store, err, err_size);
+    store->backend = backend;
+    store->target = target;
+    pthread_mutex_init(&store->lock, NULL);
+    pthread_mutex_init(&store->error_lock, NULL);
+    int rc = backend->open(store, target, err, err_size);
+    if (rc == 0)
+        rc = store_migrate(store, err, err_size);
     if (rc < 0) {
         store_close(store);
         return rc;
@@ -80,43 +183,38 @@ void store_close(store_t *store)
 {
     if (!store)
         return;
-    sqlite3_close(store->db);
+    if (store->db)
+        store->backend->close(store);
+    pthread_mutex_destroy(&store->lock);
+    pthread_mutex_destroy(&store->error_lock);
+    free(store->target);
     free(store);
 }
 
 int store_revision(store_t *store, int64_t *revision)
 {
-    sqlite3_stmt *stmt;
-    int rc = sqlite3_prepare_v2(store->db, "SELECT value FROM meta WHERE key = 'revision'", -1, &stmt, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail(store, rc);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *revision = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return rc == SQLITE_ROW ? 0 : store_fail(store, rc);
+    pthread_mutex_lock(&store->lock);
+    int rc = store_query_int(store, "SELECT value FROM meta WHERE key = 'revision'", NULL, 0, revision);
+    pthread_mutex_unlock(&store->lock);
+    return rc;
 }
 
-static void append_columns(strbuf_t *sql, const store_kind_t *kind, size_t from, const char *suffix)
-{
-    for (size_t i = from; i < kind->field_count; i++)
-        strbuf_printf(sql, "%s\"%s\"%s", i > from ? ", " : "", kind->fields[i].name, suffix);
-}
+/* ---- objects ------------------------------------------------------------------- */
 
 /* Reads column `col` of the current row into the object's field. */
-static int read_column(sqlite3_stmt *stmt, int col, const field_t *field, void *object)
+static int read_column(store_t *store, store_rows_t *rows, int col, const field_t *field, void *object)
 {
     void *p = FIELD_AT(object, field);
-    const char *text = (const char *)sqlite3_column_text(stmt, col);
+    const char *text = store->backend->text(rows, col);
     switch (field->type) {
     case FIELD_STRING:
         *(char **)p = text ? strdup(text) : NULL;
         return text && !*(char **)p ? -ENOMEM : 0;
     case FIELD_INT:
-        *(int64_t *)p = sqlite3_column_int64(stmt, col);
+        *(int64_t *)p = store->backend->integer(rows, col);
         return 0;
     case FIELD_BOOL:
-        *(bool *)p = sqlite3_column_int(stmt, col) != 0;
+        *(bool *)p = store->backend->integer(rows, col) != 0;
         return 0;
     case FIELD_ENUM:
         *(int *)p = 0;
@@ -143,33 +241,80 @@ static int read_column(sqlite3_stmt *stmt, int col, const field_t *field, void *
     return -EINVAL;
 }
 
-static int bind_field(sqlite3_stmt *stmt, int index, const field_t *field, const void *object)
+/* The values of an object's fields, as arguments. Lists become JSON text,
+ * owned here until field_values_free(). */
+typedef struct field_values {
+    store_arg_t *args;
+    char **owned;
+    size_t count;
+} field_values_t;
+
+static void field_values_free(field_values_t *v)
 {
-    const void *p = (const char *)object + field->offset;
-    switch (field->type) {
-    case FIELD_STRING: {
-        const char *s = *(char *const *)p;
-        return s ? sqlite3_bind_text(stmt, index, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, index);
+    for (size_t i = 0; i < v->count; i++)
+        free(v->owned[i]);
+    free(v->owned);
+    free(v->args);
+}
+
+/* Appends the value of each field not flagged FIELD_AUTO. */
+static int field_values_get(const store_kind_t *kind, const void *object, field_values_t *v)
+{
+    v->count = 0;
+    v->args = calloc(kind->field_count, sizeof(*v->args));
+    v->owned = calloc(kind->field_count, sizeof(*v->owned));
+    if (!v->args || !v->owned)
+        goto oom;
+    for (size_t i = 0; i < kind->field_count; i++) {
+        const field_t *field = &kind->fields[i];
+        const void *p = (const char *)object + field->offset;
+        store_arg_t *arg = &v->args[v->count];
+        if (field->flags & FIELD_AUTO)
+            continue;
+        v->count++;
+        switch (field->type) {
+        case FIELD_STRING:
+            *arg = store_arg_text(*(char *const *)p);
+            break;
+        case FIELD_INT:
+            *arg = store_arg_int(*(const int64_t *)p);
+            break;
+        case FIELD_BOOL:
+            *arg = store_arg_int(*(const bool *)p ? 1 : 0);
+            break;
+        case FIELD_ENUM:
+            *arg = store_arg_text(field->choices[*(const int *)p]);
+            break;
+        case FIELD_STRINGS: {
+            const strlist_t *list = p;
+            json_t *array = json_array();
+            for (size_t j = 0; array && j < list->count; j++)
+                json_array_append_new(array, json_string(list->items[j]));
+            char *text = array ? json_dumps(array, JSON_COMPACT) : NULL;
+            json_decref(array);
+            if (!text)
+                goto oom;
+            v->owned[v->count - 1] = text;
+            *arg = store_arg_text(text);
+            break;
+        }
+        }
     }
-    case FIELD_INT:
-        return sqlite3_bind_int64(stmt, index, *(const int64_t *)p);
-    case FIELD_BOOL:
-        return sqlite3_bind_int(stmt, index, *(const bool *)p);
-    case FIELD_ENUM:
-        return sqlite3_bind_text(stmt, index, field->choices[*(const int *)p], -1, SQLITE_STATIC);
-    case FIELD_STRINGS: {
-        const strlist_t *list = p;
-        json_t *array = json_array();
-        for (size_t i = 0; i < list->count; i++)
-            json_array_append_new(array, json_string(list->items[i]));
-        char *text = json_dumps(array, JSON_COMPACT);
-        json_decref(array);
-        if (!text)
-            return SQLITE_NOMEM;
-        return sqlite3_bind_text(stmt, index, text, -1, free);
+    return 0;
+oom:
+    field_values_free(v);
+    return -ENOMEM;
+}
+
+static void append_columns(strbuf_t *sql, const store_kind_t *kind, bool with_auto)
+{
+    bool first = true;
+    for (size_t i = 0; i < kind->field_count; i++) {
+        if (!with_auto && (kind->fields[i].flags & FIELD_AUTO))
+            continue;
+        strbuf_printf(sql, "%s\"%s\"", first ? "" : ", ", kind->fields[i].name);
+        first = false;
     }
-    }
-    return SQLITE_MISUSE;
 }
 
 static int select_objects(store_t *store, const store_kind_t *kind, const char *name, void **objects,
@@ -178,26 +323,26 @@ static int select_objects(store_t *store, const store_kind_t *kind, const char *
     strbuf_t sql;
     strbuf_init(&sql);
     strbuf_puts(&sql, "SELECT ");
-    append_columns(&sql, kind, 0, "");
-    strbuf_printf(&sql, " FROM %s", kind->table);
+    append_columns(&sql, kind, true);
+    strbuf_printf(&sql, " FROM \"%s\"", kind->table);
     if (name)
         strbuf_printf(&sql, " WHERE \"%s\" = ?1", kind->fields[0].name);
-    strbuf_printf(&sql, " ORDER BY \"%s\"", kind->fields[0].name);
+    else
+        strbuf_printf(&sql, " ORDER BY \"%s\"%s", kind->fields[0].name, store->backend->collate);
     if (sql.failed) {
         strbuf_free(&sql);
         return -ENOMEM;
     }
-    sqlite3_stmt *stmt;
-    int rc = sqlite3_prepare_v2(store->db, sql.data, -1, &stmt, NULL);
+    store_arg_t arg = store_arg_text(name);
+    store_rows_t *rows;
+    int rc = store->backend->query(store, sql.data, &arg, name ? 1 : 0, &rows);
     strbuf_free(&sql);
-    if (rc != SQLITE_OK)
-        return store_fail(store, rc);
-    if (name)
-        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    if (rc < 0)
+        return rc;
     char *array = NULL;
     size_t n = 0, cap = 0;
     int result = 0;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = store->backend->next(rows)) > 0) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             char *grown = realloc(array, cap * kind->object_size);
@@ -211,13 +356,13 @@ static int select_objects(store_t *store, const store_kind_t *kind, const char *
         memset(object, 0, kind->object_size);
         n++;
         for (size_t i = 0; i < kind->field_count && result == 0; i++)
-            result = read_column(stmt, (int)i, &kind->fields[i], object);
+            result = read_column(store, rows, (int)i, &kind->fields[i], object);
         if (result < 0)
             break;
     }
-    if (result == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        result = store_fail(store, rc);
-    sqlite3_finalize(stmt);
+    if (result == 0 && rc < 0)
+        result = rc;
+    store->backend->done(rows);
     if (result < 0) {
         store_free_list(kind, array, n);
         return result;
@@ -229,7 +374,10 @@ static int select_objects(store_t *store, const store_kind_t *kind, const char *
 
 int store_list(store_t *store, const store_kind_t *kind, void **objects, size_t *count)
 {
-    return select_objects(store, kind, NULL, objects, count);
+    pthread_mutex_lock(&store->lock);
+    int rc = select_objects(store, kind, NULL, objects, count);
+    pthread_mutex_unlock(&store->lock);
+    return rc;
 }
 
 void store_free_list(const store_kind_t *kind, void *objects, size_t count)
@@ -243,115 +391,89 @@ void store_free_list(const store_kind_t *kind, void *objects, size_t count)
 
 int store_get(store_t *store, const store_kind_t *kind, const char *name, void *object)
 {
-    void *found;
-    size_t count;
+    void *found = NULL;
+    size_t count = 0;
+    pthread_mutex_lock(&store->lock);
     int rc = select_objects(store, kind, name, &found, &count);
+    pthread_mutex_unlock(&store->lock);
     if (rc < 0)
         return rc;
     if (count == 0) {
         free(found);
-        return -ENOENT;
+        return store_fail(store, -ENOENT, "no %s named '%.80s'", kind->table, name);
     }
     memcpy(object, found, kind->object_size);
     free(found);
     return 0;
 }
 
-/* Runs one prepared write and bumps the revision, in one transaction.
- * Returns the number of rows changed or a negative errno. */
-static int store_write(store_t *store, sqlite3_stmt *stmt)
+/* Runs one write with its values and bumps the revision when it changed a
+ * row, in one transaction. Returns the rows changed or a negative errno. */
+static int write_one(store_t *store, const char *sql, const store_arg_t *args, size_t count)
 {
-    int rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(stmt);
-        return store_fail(store, rc);
+    pthread_mutex_lock(&store->lock);
+    int64_t changes = 0;
+    int rc = store_tx_begin(store);
+    if (rc == 0) {
+        rc = store_exec(store, sql, args, count, &changes);
+        rc = store_tx_end(store, rc, rc == 0 && changes > 0);
     }
-    rc = sqlite3_step(stmt);
-    int changes = sqlite3_changes(store->db);
-    int result = rc == SQLITE_DONE ? changes : store_fail(store, sqlite3_extended_errcode(store->db));
-    sqlite3_finalize(stmt);
-    if (result > 0) {
-        rc = sqlite3_exec(store->db, "UPDATE meta SET value = value + 1 WHERE key = 'revision'", NULL, NULL, NULL);
-        if (rc != SQLITE_OK)
-            result = store_fail(store, rc);
-    }
-    if (result < 0) {
-        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
-        return result;
-    }
-    rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        result = store_fail(store, rc);
-        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
-    }
-    return result;
-}
-
-static int prepare(store_t *store, strbuf_t *sql, sqlite3_stmt **stmt)
-{
-    if (sql->failed) {
-        strbuf_free(sql);
-        return -ENOMEM;
-    }
-    int rc = sqlite3_prepare_v2(store->db, sql->data, -1, stmt, NULL);
-    strbuf_free(sql);
-    return rc == SQLITE_OK ? 0 : store_fail(store, rc);
-}
-
-/* Prepares sql with every field bound as ?1..?N, runs it as a write, and
- * returns the rows changed or a negative errno. */
-static int write_object(store_t *store, const store_kind_t *kind, strbuf_t *sql, const void *object)
-{
-    sqlite3_stmt *stmt;
-    int rc = prepare(store, sql, &stmt);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < kind->field_count; i++) {
-        if (bind_field(stmt, (int)i + 1, &kind->fields[i], object) != SQLITE_OK) {
-            sqlite3_finalize(stmt);
-            return -ENOMEM;
-        }
-    }
-    return store_write(store, stmt);
+    pthread_mutex_unlock(&store->lock);
+    return rc < 0 ? rc : (int)changes;
 }
 
 int store_insert(store_t *store, const store_kind_t *kind, const void *object)
 {
+    field_values_t values;
+    if (field_values_get(kind, object, &values) < 0)
+        return -ENOMEM;
     strbuf_t sql;
     strbuf_init(&sql);
-    strbuf_printf(&sql, "INSERT INTO %s (", kind->table);
-    append_columns(&sql, kind, 0, "");
+    strbuf_printf(&sql, "INSERT INTO \"%s\" (", kind->table);
+    append_columns(&sql, kind, false);
     strbuf_puts(&sql, ") VALUES (");
-    for (size_t i = 0; i < kind->field_count; i++)
+    for (size_t i = 0; i < values.count; i++)
         strbuf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
     strbuf_puts(&sql, ")");
-    int rc = write_object(store, kind, &sql, object);
+    int rc = sql.failed ? -ENOMEM : write_one(store, sql.data, values.args, values.count);
+    strbuf_free(&sql);
+    field_values_free(&values);
+    if (rc == -EEXIST)
+        store_fail(store, rc, "%s '%.80s' already exists (%s)", kind->table, *(char *const *)object,
+                   store->error);
     return rc < 0 ? rc : 0;
 }
 
 int store_update(store_t *store, const store_kind_t *kind, const void *object)
 {
+    field_values_t values;
+    if (field_values_get(kind, object, &values) < 0)
+        return -ENOMEM;
     strbuf_t sql;
     strbuf_init(&sql);
-    strbuf_printf(&sql, "UPDATE %s SET ", kind->table);
+    strbuf_printf(&sql, "UPDATE \"%s\" SET ", kind->table);
+    size_t n = 1; /* ?1 is the name */
     for (size_t i = 1; i < kind->field_count; i++)
-        strbuf_printf(&sql, "\"%s\" = ?%zu, ", kind->fields[i].name, i + 1);
-    strbuf_printf(&sql, "updated_at = strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ','now') WHERE \"%s\" = ?1",
-                  kind->fields[0].name);
-    int rc = write_object(store, kind, &sql, object);
-    return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+        if (!(kind->fields[i].flags & FIELD_AUTO))
+            strbuf_printf(&sql, "\"%s\" = ?%zu, ", kind->fields[i].name, ++n);
+    strbuf_printf(&sql, "updated_at = %s WHERE \"%s\" = ?1", store->backend->now, kind->fields[0].name);
+    int rc = sql.failed ? -ENOMEM : write_one(store, sql.data, values.args, values.count);
+    strbuf_free(&sql);
+    field_values_free(&values);
+    if (rc == 0)
+        return store_fail(store, -ENOENT, "no %s named '%.80s'", kind->table, *(char *const *)object);
+    return rc < 0 ? rc : 0;
 }
 
 int store_delete(store_t *store, const store_kind_t *kind, const char *name)
 {
     strbuf_t sql;
     strbuf_init(&sql);
-    strbuf_printf(&sql, "DELETE FROM %s WHERE \"%s\" = ?1", kind->table, kind->fields[0].name);
-    sqlite3_stmt *stmt;
-    int rc = prepare(store, &sql, &stmt);
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
-    rc = store_write(store, stmt);
-    return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+    strbuf_printf(&sql, "DELETE FROM \"%s\" WHERE \"%s\" = ?1", kind->table, kind->fields[0].name);
+    store_arg_t arg = store_arg_text(name);
+    int rc = sql.failed ? -ENOMEM : write_one(store, sql.data, &arg, 1);
+    strbuf_free(&sql);
+    if (rc == 0)
+        return store_fail(store, -ENOENT, "no %s named '%.80s'", kind->table, name);
+    return rc < 0 ? rc : 0;
 }

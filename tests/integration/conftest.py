@@ -24,6 +24,7 @@ import sys
 import time
 
 import pytest
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -106,9 +107,11 @@ def server(request, tmp_path):
     servers = []
     request.node._antenne_servers = servers
 
-    def make(ns=None, data_dir=None, start=True, label=None, env=None):
+    def make(ns=None, data_dir=None, start=True, label=None, env=None, db=None, serve_args=()):
         n = len(servers)
-        srv = Server(data_dir or (tmp_path / f"data{n}"), tmp_path, ns=ns, label=label or f"antenne{n}", env=env)
+        srv = Server(data_dir or (tmp_path / f"data{n}"), tmp_path, ns=ns, label=label or f"antenne{n}", env=env,
+                     db=db)
+        srv.serve_args = list(serve_args)
         servers.append(srv)
         if start:
             srv.start()
@@ -152,3 +155,50 @@ def good_channel(server, media):
     v.assert_clean(min_seconds=0.9 * (time.monotonic() - t0) - 1)
     r = srv.get("/healthz")
     assert r.status == 200, f"/healthz answered {r.status} after the bad input"
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL: a private cluster for the session (scripts/pg-test.sh), a fresh
+# database for each test that asks for one.
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory):
+    """URL of a running PostgreSQL: $ANTENNE_TEST_PG_URL (./test starts one),
+    else a cluster started here for the session. Never skipped: a missing
+    PostgreSQL fails the tests that need it."""
+    url = os.environ.get("ANTENNE_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    script = REPO / "scripts" / "pg-test.sh"
+    d = Path("/tmp") / f"antenne-pytest-pg-{os.getpid()}"
+    r = subprocess.run(["bash", str(script), "start", str(d)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"{script} start failed ({r.returncode}):\n{r.stderr[-3000:]}"
+    yield r.stdout.strip().splitlines()[-1]
+    subprocess.run(["bash", str(script), "stop", str(d)], capture_output=True, text=True, timeout=60)
+
+
+_pg_databases = [0]
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A new, empty database on the cluster; dropped afterwards."""
+    _pg_databases[0] += 1
+    name = f"t{os.getpid()}_{_pg_databases[0]}"
+    base = pg_cluster.rsplit("/", 1)[0]
+    r = subprocess.run(["psql", pg_cluster, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, f"CREATE DATABASE {name}: {r.stderr}"
+    yield f"{base}/{name}"
+    subprocess.run(["psql", pg_cluster, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+                   capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    """Runs a test once on each store backend: None (SQLite in the data
+    folder) or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_url")

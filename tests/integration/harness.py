@@ -311,16 +311,18 @@ class StreamClient:
     """A raw-socket HTTP client for /live/<ch>.ts: exact timing, rate control,
     and the bytes exactly as the server sent them."""
 
-    def __init__(self, url, ns=None, rcvbuf=None, timeout=10, headers=None):
+    def __init__(self, url, ns=None, rcvbuf=None, timeout=10, headers=None, user_agent="antenne-tests", source=None):
         u = urlsplit(url)
         self.url = url
         self.sock = make_socket(ns)
+        if source:
+            self.sock.bind((source, 0))  # another loopback address: another client
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         path = (u.path or "/") + (("?" + u.query) if u.query else "")
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        req = (f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nUser-Agent: antenne-tests\r\n{extra}\r\n").encode()
+        req = (f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nUser-Agent: {user_agent}\r\n{extra}\r\n").encode()
         self.t_request = time.monotonic()
         self.sock.connect((u.hostname, u.port or 80))
         self.t_request = time.monotonic()
@@ -1128,8 +1130,10 @@ class Server:
     """One `antenne serve` process on a data folder, listening on loopback
     (inside `ns` if given). Its stderr goes to a file the test report shows."""
 
-    def __init__(self, data_dir, logdir, ns=None, port=None, label="antenne", env=None):
+    def __init__(self, data_dir, logdir, ns=None, port=None, label="antenne", env=None, db=None):
         self.env = env
+        self.db = db              # database URL (--db), None for SQLite in data_dir
+        self._admin_token = None
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.ns = ns
@@ -1143,6 +1147,36 @@ class Server:
         self.starts = 0
         self.problems = []
         self.cli_log = []  # (argv, rc, stderr) of every CLI call, for the report
+        self.serve_args = []  # extra `serve` options
+
+    def db_args(self):
+        return ["--db", self.db] if self.db else []
+
+    @property
+    def admin_token(self):
+        """The admin API token: the one the first start printed, else a new one
+        made with the CLI (a second server on a shared database prints none)."""
+        if self._admin_token is None:
+            m = re.search(r"admin API token \(shown once, keep it\): (\S+)", self.log())
+            if m:
+                self._admin_token = m.group(1)
+            else:
+                r = self.cli_ok("admin-token", "create", f"tests-{self.label}-{self.port}")
+                self._admin_token = r.stdout.strip().splitlines()[-1]
+        return self._admin_token
+
+    def api(self, method, path, body=None, token=True, **kw):
+        """An admin API call; body (dict/list) is sent as JSON, str/bytes as is."""
+        headers = dict(kw.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {self.admin_token if token is True else token}"
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            headers.setdefault("Content-Type", "application/json")
+        return http_get(self.url(path), method=method, headers=headers, body=body, ns=self.ns, **kw)
 
     # -- process
     def start(self, timeout=10):
@@ -1153,8 +1187,8 @@ class Server:
             marker = f"---- [tests] antenne serve start #{self.starts} ----\n".encode()
             err.write(marker)
             err.flush()
-            argv = wrap_cmd([str(ANTENNE_BIN), "serve", "--data", str(self.data_dir),
-                             "--listen", f"{self.host}:{self.port}"], self.ns)
+            argv = wrap_cmd([str(ANTENNE_BIN), *self.db_args(), "serve", "--data", str(self.data_dir),
+                             "--listen", f"{self.host}:{self.port}", *self.serve_args], self.ns)
             env = dict(os.environ, **self.env) if self.env else None
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
         self.expected_exit = False
@@ -1261,7 +1295,7 @@ class Server:
     def cli(self, *args, timeout=30):
         """Run `antenne --data DIR ARGS...`; returns CompletedProcess (text)."""
         assert ANTENNE_BIN.exists(), f"antenne binary not found at {ANTENNE_BIN}"
-        argv = [str(ANTENNE_BIN), "--data", str(self.data_dir), *map(str, args)]
+        argv = [str(ANTENNE_BIN), "--data", str(self.data_dir), *self.db_args(), *map(str, args)]
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
@@ -1291,6 +1325,8 @@ class Server:
         return self.url(f"/live/{name}.ts")
 
     def get(self, path, **kw):
+        if path.startswith("/api/v1/") and "headers" not in kw:
+            kw["headers"] = {"Authorization": f"Bearer {self.admin_token}"}
         try:
             return http_get(self.url(path), ns=self.ns, **kw)
         except OSError:

@@ -31,6 +31,9 @@
 
 #define NOW 1800000000u
 
+/* Where results go, so the compiler cannot drop the work. */
+static volatile uint64_t sink;
+
 typedef struct sample {
     char token[AUTH_TOKEN_MAX];
     char ip[48];
@@ -69,8 +72,9 @@ static double run_verify(const char *name, const auth_keyring_t *keyring, const 
     } while (wall - wall0 < seconds);
     double cpu = thread_cpu() - cpu0;
     double rate = (double)done / cpu;
-    printf("%-26s %12.0f /s  %8.1f ns each  (%.0f /s wall; check %llu)\n", name, rate, 1e9 / rate,
-           (double)done / (wall - wall0), (unsigned long long)(sum & 0xff));
+    sink += sum;
+    printf("%-26s %12.0f /s  %8.1f ns each  (%.0f /s of wall time)\n", name, rate, 1e9 / rate,
+           (double)done / (wall - wall0));
     return rate;
 }
 
@@ -98,8 +102,9 @@ static double run_hmac(const char *name, const uint8_t key[32], const uint8_t *p
     } while (wall - wall0 < seconds);
     double cpu = thread_cpu() - cpu0;
     double rate = (double)done / cpu;
-    printf("%-26s %12.0f /s  %8.1f ns each  (%.0f /s wall; check %llu)\n", name, rate, 1e9 / rate,
-           (double)done / (wall - wall0), (unsigned long long)(sum & 0xff));
+    sink += sum;
+    printf("%-26s %12.0f /s  %8.1f ns each  (%.0f /s of wall time)\n", name, rate, 1e9 / rate,
+           (double)done / (wall - wall0));
     return rate;
 }
 

@@ -185,7 +185,7 @@ static json_t *session_schema(doc_t *doc)
     put(doc, kind, "enum", json_pack("[ss]", "ts", "hls"));
     put(doc, p, "started_at", typed("integer", "Unix milliseconds"));
     put(doc, p, "last_seen", typed("integer", "Unix milliseconds of the last delivery"));
-    put(doc, p, "ended_at", nullable("integer", "Unix milliseconds; null while it runs"));
+    put(doc, p, "ended_at", typed("integer", "Unix milliseconds; 0 while it runs"));
     put(doc, p, "end_reason", nullable("string", "why it ended (\"replaced\", \"timed out\", ...); null while it runs"));
     put(doc, p, "bytes", typed("integer", "bytes delivered"));
     put(doc, s, "required",
@@ -196,18 +196,44 @@ static json_t *session_schema(doc_t *doc)
 
 static json_t *programme_schema(doc_t *doc)
 {
-    json_t *s = json_pack("{ss ss}", "type", "object", "description", "one programme of the EPG");
+    json_t *s = json_pack("{ss ss}", "type", "object", "description",
+                          "one programme of the EPG; optional fields are absent when the guide has none");
     json_t *p = put(doc, s, "properties", json_object());
-    put(doc, p, "channel", typed("string", "channel name"));
-    put(doc, p, "start", typed("integer", "Unix seconds"));
-    put(doc, p, "stop", typed("integer", "Unix seconds"));
+    json_t *start = put(doc, p, "start", typed("string", "ISO 8601 UTC"));
+    put(doc, start, "format", json_string("date-time"));
+    json_t *stop = put(doc, p, "stop", typed("string", "ISO 8601 UTC"));
+    put(doc, stop, "format", json_string("date-time"));
+    put(doc, p, "start_unix", typed("integer", "Unix seconds"));
+    put(doc, p, "stop_unix", typed("integer", "Unix seconds"));
     put(doc, p, "title", typed("string", "title"));
-    put(doc, p, "subtitle", nullable("string", "episode title"));
-    put(doc, p, "description", nullable("string", "synopsis"));
-    put(doc, p, "category", nullable("string", "category"));
-    put(doc, p, "episode", nullable("string", "episode number, xmltv_ns"));
-    put(doc, p, "icon", nullable("string", "image URL"));
-    put(doc, s, "required", json_pack("[ssss]", "channel", "start", "stop", "title"));
+    put(doc, p, "subtitle", typed("string", "episode title"));
+    put(doc, p, "description", typed("string", "synopsis"));
+    put(doc, p, "category", typed("string", "category"));
+    put(doc, p, "episode", typed("string", "episode number, xmltv_ns"));
+    put(doc, p, "icon", typed("string", "image URL"));
+    put(doc, s, "required", json_pack("[sssss]", "start", "stop", "start_unix", "stop_unix", "title"));
+    return s;
+}
+
+static json_t *import_report_schema(doc_t *doc)
+{
+    json_t *s = json_pack("{ss ss}", "type", "object", "description", "what an EPG import did");
+    json_t *p = put(doc, s, "properties", json_object());
+    put(doc, p, "source", typed("string", "EPG source name"));
+    put(doc, p, "result", typed("string", "the summary also kept in the source's last_result"));
+    static const char *const counts[][2] = {
+        {"channels_seen", "channels in the file"},
+        {"channels_mapped", "of them, matched to one of our channels"},
+        {"channels_without_guide", "our channels the file says nothing about"},
+        {"programmes_seen", "programmes in the file"},
+        {"programmes_stored", "programmes kept"},
+        {"skipped_unmapped", "programmes of channels we do not carry"},
+        {"bytes", "XML bytes parsed"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
+        put(doc, p, counts[i][0], typed("integer", counts[i][1]));
+    put(doc, p, "seconds", typed("number", "how long it took"));
+    put(doc, s, "required", json_pack("[ss]", "source", "result"));
     return s;
 }
 
@@ -234,7 +260,6 @@ typedef enum api_body {
 typedef enum api_answer {
     ANSWER_OBJECT,    /* 200, the schema */
     ANSWER_CREATED,   /* 201, the schema */
-    ANSWER_ACCEPTED,  /* 202, the schema: work goes on after the answer */
     ANSWER_LIST,      /* 200, {"<list>": [schema, ...]} */
     ANSWER_NONE,      /* 204 */
     ANSWER_DOCUMENT,  /* 200, this document */
@@ -251,7 +276,14 @@ typedef struct api_route {
     api_answer_t answer;
     const char *list;       /* ANSWER_LIST: the key of the array */
     const char *query;      /* query parameters: names from query_params[], space-separated */
+    unsigned errors;        /* beyond those implied (ERR_*) */
 } api_route_t;
+
+/* Error answers a route gives besides the implied ones: 400 for a body or
+ * query parameters, 401/403 unless public, 404 with a path parameter, 409
+ * for a creation, 5XX always. */
+#define ERR_400 1u   /* the work itself can fail on what it was given */
+#define ERR_409 2u   /* the same work is already running */
 
 static const api_route_t routes[] = {
     {"get", "/api/v1/channels", "listChannels", "channels", "All channels, by name, with their live state",
@@ -265,8 +297,9 @@ static const api_route_t routes[] = {
     {"delete", "/api/v1/channels/{name}", "deleteChannel", "channels", "Removes a channel; its viewers are cut off",
      NULL, BODY_NONE, ANSWER_NONE, NULL, NULL},
     {"get", "/api/v1/channels/{name}/epg", "getChannelEpg", "channels",
-     "The channel's programmes overlapping [from, to)", "Programme", BODY_NONE, ANSWER_LIST, "programmes",
-     "from to"},
+     "The channel's programmes overlapping [from, to) (default: the next 24 hours); the answer also names the "
+     "channel",
+     "Programme", BODY_NONE, ANSWER_LIST, "programmes", "from to"},
 
     {"get", "/api/v1/subscribers", "listSubscribers", "subscribers", "All subscribers, by name", "Subscriber",
      BODY_NONE, ANSWER_LIST, "subscribers", NULL},
@@ -281,7 +314,7 @@ static const api_route_t routes[] = {
      "Removes a subscriber and ends its streams", NULL, BODY_NONE, ANSWER_NONE, NULL, NULL},
     {"post", "/api/v1/subscribers/{name}/tokens", "issueToken", "subscribers",
      "Issues a token and the personal playlist and guide URLs that carry it", "IssuedToken", BODY_NONE,
-     ANSWER_OBJECT, NULL, NULL},
+     ANSWER_CREATED, NULL, NULL},
 
     {"get", "/api/v1/packages", "listPackages", "packages", "All packages, by name", "Package", BODY_NONE,
      ANSWER_LIST, "packages", NULL},
@@ -305,11 +338,11 @@ static const api_route_t routes[] = {
     {"delete", "/api/v1/epg-sources/{name}", "deleteEpgSource", "epg", "Removes an EPG source and its programmes",
      NULL, BODY_NONE, ANSWER_NONE, NULL, NULL},
     {"post", "/api/v1/epg-sources/{name}/import", "importEpgSource", "epg",
-     "Starts an import now; last_import and last_result tell how it went", "EpgSource", BODY_NONE, ANSWER_ACCEPTED,
-     NULL, NULL},
+     "Imports now and answers when done (last_import and last_result are updated too)", "ImportReport",
+     BODY_NONE, ANSWER_OBJECT, NULL, NULL, ERR_400 | ERR_409},
 
     {"get", "/api/v1/sessions", "listSessions", "sessions", "Running sessions, newest first", "Session", BODY_NONE,
-     ANSWER_LIST, "sessions", "subscriber channel"},
+     ANSWER_LIST, "sessions", "subscriber channel from to limit"},
     {"delete", "/api/v1/sessions/{id}", "endSession", "sessions", "Ends a session (kicks the viewer)", NULL,
      BODY_NONE, ANSWER_NONE, NULL, NULL},
     {"get", "/api/v1/audit", "listAudit", "sessions", "Sessions, ended ones too, newest first", "Session",
@@ -331,7 +364,7 @@ static const api_param_t query_params[] = {
     {"to", "string", "end (excluded): ISO 8601 UTC or Unix seconds"},
     {"subscriber", "string", "only this subscriber's"},
     {"channel", "string", "only this channel's"},
-    {"limit", "integer", "at most this many (1 to 1000, the default)"},
+    {"limit", "integer", "at most this many, newest first (default 1000)"},
 };
 
 /* The objects described by field tables: components NAME and NAMEUpdate. */
@@ -408,9 +441,6 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
     case ANSWER_CREATED:
         put(doc, responses, "201", response("Created", ref("schemas", r->schema)));
         break;
-    case ANSWER_ACCEPTED:
-        put(doc, responses, "202", response("Accepted", ref("schemas", r->schema)));
-        break;
     case ANSWER_LIST: {
         json_t *list = json_pack("{ss s[s] s{s{ss so}}}", "type", "object", "required", r->list, "properties",
                                  r->list, "type", "array", "items", ref("schemas", r->schema));
@@ -424,7 +454,7 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
         put(doc, responses, "200", response("This OpenAPI document", json_pack("{ss}", "type", "object")));
         break;
     }
-    if (r->body != BODY_NONE || has_query)
+    if (r->body != BODY_NONE || has_query || (r->errors & ERR_400))
         put(doc, responses, "400", ref("responses", "BadRequest"));
     if (secured) {
         put(doc, responses, "401", ref("responses", "Unauthorized"));
@@ -432,8 +462,9 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
     }
     if (has_path_param)
         put(doc, responses, "404", ref("responses", "NotFound"));
-    if (r->body == BODY_CREATE)
+    if (r->body == BODY_CREATE || (r->errors & ERR_409))
         put(doc, responses, "409", ref("responses", "Conflict"));
+    put(doc, responses, "5XX", ref("responses", "ServerError"));
     if (!secured)
         put(doc, op, "security", json_array()); /* no token needed */
     return op;
@@ -461,6 +492,7 @@ static void components(doc_t *doc, json_t *root)
     put(doc, schemas, "Session", session_schema(doc));
     put(doc, schemas, "Programme", programme_schema(doc));
     put(doc, schemas, "IssuedToken", issued_token_schema(doc));
+    put(doc, schemas, "ImportReport", import_report_schema(doc));
     put(doc, schemas, "Error",
         json_pack("{ss s[s] s{s{ss ss}} ss}", "type", "object", "required", "error", "properties", "error", "type",
                   "string", "description", "what was wrong, e.g. \"max_streams: must be an integer from 0 to 1000\"",
@@ -478,7 +510,7 @@ static void components(doc_t *doc, json_t *root)
         json_t *schema = json_pack("{ss}", "type", q->type);
         if (!strcmp(q->name, "limit")) {
             put(doc, schema, "minimum", json_integer(1));
-            put(doc, schema, "maximum", json_integer(1000));
+            put(doc, schema, "maximum", json_integer(100000));
         }
         put(doc, params, q->name,
             json_pack("{ss ss sb ss so}", "name", q->name, "in", "query", "required", 0, "description",
@@ -492,7 +524,8 @@ static void components(doc_t *doc, json_t *root)
         {"Unauthorized", "no valid bearer token"},
         {"Forbidden", "the token may not do this"},
         {"NotFound", "no such object"},
-        {"Conflict", "the name is taken"},
+        {"Conflict", "the name is taken, or the same work is already running"},
+        {"ServerError", "the server could not do it now (database, memory)"},
     };
     json_t *responses = put(doc, c, "responses", json_object());
     for (size_t i = 0; i < ARRAY_SIZE(errors); i++)

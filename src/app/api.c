@@ -28,6 +28,8 @@ static void subscriber_defaults_any(void *object) { subscriber_defaults(object);
 static void package_defaults_any(void *object) { package_defaults(object); }
 static void epg_source_defaults_any(void *object) { epg_source_defaults(object); }
 
+static void token_key_defaults_any(void *object) { memset(object, 0, sizeof(token_key_t)); }
+
 static const char *const subscriber_extra[] = {"password", NULL};
 
 static const api_kind_t api_kinds[] = {
@@ -35,6 +37,7 @@ static const api_kind_t api_kinds[] = {
     {"subscribers", "subscribers", "subscriber", app_subscriber_kind, subscriber_defaults_any, subscriber_extra},
     {"packages", "packages", "package", app_package_kind, package_defaults_any, NULL},
     {"epg-sources", "epg_sources", "EPG source", app_epg_source_kind, epg_source_defaults_any, NULL},
+    {"token-keys", "token_keys", "token key", app_token_key_kind, token_key_defaults_any, NULL},
 };
 
 /* ---- one job for every kind ------------------------------------------------------------------ */
@@ -96,6 +99,21 @@ static void answer_object(app_job_t *job, const store_kind_t *kind, const char *
 /* Applies a body's extra keys: a subscriber's password is hashed here. */
 static int apply_extras(app_job_t *job, crud_job_t *c, void *object)
 {
+    if (c->api->kind == app_token_key_kind) {
+        /* A new key without a secret gets a random one (the usual way). */
+        token_key_t *key = object;
+        if (c->op == CRUD_CREATE && !key->secret) {
+            uint8_t secret[AUTH_KEY_BYTES];
+            char hex[2 * AUTH_KEY_BYTES + 1];
+            auth_random(secret, sizeof(secret));
+            for (size_t i = 0; i < sizeof(secret); i++)
+                snprintf(hex + 2 * i, 3, "%02x", secret[i]);
+            key->secret = strdup(hex);
+            if (!key->secret)
+                return -ENOMEM;
+        }
+        return 0;
+    }
     if (c->api->kind != app_subscriber_kind)
         return 0;
     subscriber_t *sub = object;

@@ -420,6 +420,8 @@ static void sessions_on_timer(uv_timer_t *timer)
 {
     app_t *app = timer->data;
     uint64_t now = clock_wall_ms();
+    /* Expiry dates pass without any change to the database. */
+    sessions_recheck(app);
     for (app_session_t *s = app->sessions, *next; s; s = next) {
         next = s->next;
         if (s->hls && !s->pending && !s->ended && now - s->last_seen_ms > HLS_IDLE_MS)

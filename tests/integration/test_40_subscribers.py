@@ -5,6 +5,7 @@ admin API and what viewers fetch, on SQLite and on PostgreSQL.
 Channels: `free` (in no package: anyone may watch it), `news` and `sport`
 (file playouts). Packages: basic = [news], premium = [news, sport]."""
 
+import calendar
 import re
 import socket
 import threading
@@ -362,3 +363,36 @@ def test_bad_api_input_is_refused_and_nothing_stored(server, body, field):
     err = r.json()["error"]
     assert field in err, f"the error should name {field!r}: {err!r}"
     assert srv.api("GET", "/api/v1/subscribers").json() == {"subscribers": []}
+
+
+def test_key_rotation(server, media):
+    srv = server()
+    setup_catalogue(srv, media, [{"name": "alice", "packages": ["basic"], "max_streams": 0}])
+    old = token_of(playlist_for(srv, "alice"))
+    r = srv.api("POST", "/api/v1/token-keys", {"name": "k2"})
+    assert r.status == 201 and "secret" not in r.json(), r
+    new = token_of(playlist_for(srv, "alice"))
+    assert new != old and new[:4] != old[:4], "the newest key signs"   # the key id is in the token's head
+    for t in (old, new):
+        assert srv.get(f"/t/{t}/live/news/index.m3u8").status == 200
+    assert srv.api("PATCH", "/api/v1/token-keys/k1", {"retired": True}).status == 200
+    r = srv.get(f"/t/{old}/live/news/index.m3u8")
+    assert r.status == 403 and b"retired" in r.body, r
+    assert srv.get(f"/t/{new}/live/news/index.m3u8").status == 200
+    keys = srv.api("GET", "/api/v1/token-keys").json()["token_keys"]
+    assert {k["name"]: k["retired"] for k in keys} == {"k1": True, "k2": False}
+    assert all("secret" not in k for k in keys), keys
+
+
+def test_expiry_ends_a_running_stream(server, media):
+    srv = server()
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 4))
+    setup_catalogue(srv, media, [{"name": "alice", "packages": ["basic"], "expires": expires}])
+    token = token_of(playlist_for(srv, "alice"))
+    ts = open_stream(srv.url(f"/t/{token}/live/news.ts"), "stb")
+    assert ts.status == 200
+    wait_ended(ts, 10)
+    late = time.time() - calendar.timegm(time.strptime(expires, "%Y-%m-%dT%H:%M:%SZ"))
+    assert late <= 1.5, f"the stream ended {late:.2f} s after the subscription expired"
+    r = srv.get(f"/t/{token}/live/news.ts")
+    assert r.status == 403 and b"expired" in r.body, r

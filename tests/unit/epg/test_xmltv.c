@@ -348,6 +348,21 @@ static void test_bad_programmes(void **state)
     free(doc);
 }
 
+/* head, n times fill, tail: a new string. */
+static char *repeat(const char *head, char fill, size_t n, const char *tail)
+{
+    strbuf_t sb;
+    strbuf_init(&sb);
+    strbuf_puts(&sb, head);
+    char chunk[4096];
+    memset(chunk, fill, sizeof(chunk));
+    for (size_t done = 0; done < n; done += sizeof(chunk))
+        strbuf_append(&sb, chunk, MIN(sizeof(chunk), n - done));
+    strbuf_puts(&sb, tail);
+    assert_false(sb.failed);
+    return strbuf_steal(&sb, NULL);
+}
+
 static void test_bad_lengths(void **state)
 {
     (void)state;
@@ -393,19 +408,14 @@ static void test_bad_lengths(void **state)
 
     /* One tag, comment or declaration may not take more than 1 MiB. */
     size_t huge = 3u << 20;
-    char *blob = malloc(huge + 64);
-    strcpy(blob, "<tv>\n<!--");
-    memset(blob + 9, 'x', huge);
-    strcpy(blob + 9 + huge, "--></tv>");
+    char *blob = repeat("<tv>\n<!--", 'x', huge, "--></tv>");
     expect_error(blob, "line 2,", "a single tag, comment or declaration is longer than 1048576 bytes");
-    strcpy(blob, "<tv>\n\n<x a='");
-    memset(blob + 12, 'x', huge);
-    strcpy(blob + 12 + huge, "'/></tv>");
+    free(blob);
+    blob = repeat("<tv>\n\n<x a='", 'x', huge, "'/></tv>");
     expect_error(blob, "line 3,", "longer than 1048576 bytes");
+    free(blob);
     /* Long text outside the fields kept is streamed, not held. */
-    strcpy(blob, "<tv><x>");
-    memset(blob + 7, 'x', huge);
-    strcpy(blob + 7 + huge, "</x></tv>");
+    blob = repeat("<tv><x>", 'x', huge, "</x></tv>");
     assert_int_equal(parse(blob, &s), 0);
     free(blob);
 }

@@ -5,12 +5,12 @@
 #
 # Usage: bench/playlist.sh [BUILD_DIR]      (default build-release, set up as a release build if absent)
 #
-# Builds only the antenne binary in BUILD_DIR, starts `antenne serve` on a free
-# loopback port with a fresh data folder (on /dev/shm when there: the setup
-# writes 2,000 channels, one SQLite commit each), and through the admin API
-# (bench/playlist_setup.py, token taken from the server log) creates 2,000
-# on-demand channels (none runs), a package "all" with all of them, a
-# subscriber "u" (password "p", max_streams 0) and a token. It checks the
+# Builds only the antenne binary in BUILD_DIR, adds 2,000 on-demand channels
+# (none runs) with `antenne channel add` to a fresh data folder (on /dev/shm
+# when there: one SQLite commit each), starts `antenne serve` on a free
+# loopback port, and through the admin API (bench/playlist_setup.py, admin
+# token taken from the server log) creates a package "all" with all of them,
+# a subscriber "u" (password "p", max_streams 0) and a token. It checks the
 # playlist (200, 1 + 2 x 2,000 lines, 2,000 #EXTINF), copies it into an
 # nginx root (Debian's nginx, config written here: worker_processes 1,
 # sendfile, no access log) and measures:
@@ -40,6 +40,8 @@
 #   BENCH_CURL_N=5             single curl requests per form (at most 30)
 #   BENCH_SRC_ADDRS=4096       loopback source addresses the shim rotates over
 #   BENCH_GOAL_MS=5            the goal, ms per playlist (wrk p50 at the first connection count)
+#   BENCH_SETUP=cli            cli: channels with `antenne channel add` before the server starts (linear);
+#                              api: POST /api/v1/channels (each write re-applies the whole list: minutes)
 #   BENCH_PERF=1               also `perf record -g` antenne for one more 10 s run; top symbols printed
 #   BENCH_OUT=DIR              keep wrk output, playlists, config and logs (default BUILD_DIR/bench-results/playlist-DATE)
 # shellcheck source-path=SCRIPTDIR
@@ -64,6 +66,8 @@ curl_n=${BENCH_CURL_N:-5}
 src_addrs=${BENCH_SRC_ADDRS:-4096}
 goal_ms=${BENCH_GOAL_MS:-5}
 perf_on=${BENCH_PERF:-}
+setup=${BENCH_SETUP:-cli}
+[[ $setup == cli || $setup == api ]] || die "BENCH_SETUP must be cli or api"
 ((curl_n >= 1 && curl_n <= 30)) || die "BENCH_CURL_N must be 1..30 (the rate limit's burst is 40)"
 ((src_addrs >= 1 && src_addrs <= 60000)) || die "BENCH_SRC_ADDRS must be 1..60000"
 
@@ -157,10 +161,23 @@ function done(summary, latency, requests)
 end
 EOF
 
-# ---- antenne, filled through the admin API ---------------------------------------------------------------
+# ---- antenne: channels from the command line, the rest through the admin API ----------------------------
 DATA_DIR=$TMP/data
 mkdir -p "$DATA_DIR"
 SERVER_LOG=$TMP/server.log
+t0=$(date +%s.%N)
+ch_opts=()
+if [[ $setup == cli ]]; then
+    # Before the server starts: one process and one commit per channel, linear. (Through the API every write
+    # makes the server re-apply the whole stored list, so 2,000 adds take minutes.)
+    note "adding $channels on-demand channels with antenne channel add"
+    for ((i = 1; i <= channels; i++)); do
+        "$ANTENNE" --data "$DATA_DIR" channel add "$(printf 'ch%04d' "$i")" --source udp://@239.1.1.1:1234 \
+            --on-demand --title "Channel $i" --number "$i" --group "G$(((i - 1) % 20 + 1))" --tvg-id "ch$i.tv" \
+            --logo "http://logo.example/$i.png" >/dev/null || die "antenne channel add ch$i failed"
+    done
+    ch_opts=(--channels-exist)
+fi
 PORT=$(free_port)
 # The default log level: the admin token is an info line.
 "$ANTENNE" --data "$DATA_DIR" serve --listen "127.0.0.1:$PORT" >"$SERVER_LOG" 2>&1 &
@@ -174,15 +191,14 @@ done
 admin_token=$(sed -n 's/.*admin API token (shown once, keep it): *\([^ ]*\).*/\1/p' "$SERVER_LOG" | head -n 1)
 [[ -n "$admin_token" ]] || { tail -n 20 "$SERVER_LOG" >&2; die "no admin API token in the server log"; }
 
-note "antenne pid $SERVER_PID on port $PORT (data in $DATA_DIR); creating $channels channels, package, subscriber, token"
-t0=$(date +%s.%N)
+note "antenne pid $SERVER_PID on port $PORT (data in $DATA_DIR); API: $([[ $setup == api ]] && echo "$channels channels, ")package, subscriber, token"
 python3 "$here/playlist_setup.py" --port "$PORT" --admin-token "$admin_token" --channels "$channels" \
-    --subscriber u --password p >"$TMP/setup.out" || die "bench/playlist_setup.py failed"
+    "${ch_opts[@]}" --subscriber u --password p >"$TMP/setup.out" || die "bench/playlist_setup.py failed"
 setup_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 playlist_url=$(sed -n 's/^playlist_url=//p' "$TMP/setup.out")
 token=$(sed -n 's/^token=//p' "$TMP/setup.out")
 [[ -n "$playlist_url" && -n "$token" ]] || die "playlist_setup.py printed no playlist_url or token"
-note "set up in $setup_s s (channels: $(sed -n 's/^channels_s=//p' "$TMP/setup.out") s); playlist URL $playlist_url"
+note "set up in $setup_s s ($setup); playlist URL $playlist_url"
 token_path="/get/playlist.m3u?token=$token"
 login_path="/get/playlist.m3u?username=u&password=p"
 [[ "$playlist_url" == *"$token_path" ]] || note "warning: playlist_url is not .../get/playlist.m3u?token=T (using $token_path)"
@@ -406,8 +422,8 @@ if [[ -n "$perf_on" ]] && command -v perf >/dev/null; then
         wrk -t1 -c"${conn_list[0]}" -d"${duration}s" -H 'Connection: close' "http://127.0.0.1:$PORT$token_path" \
         >"$out/wrk-perf.txt" 2>&1 || true
     wait "$perf_pid" 2>/dev/null || true
-    perf report -i "$out/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
-        grep -E '^ +[0-9.]+%' | head -n 20 >"$out/perf-top.txt" || true
+    perf report -i "$out/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | awk '{ printf "%8s  %-20s %s\n", $1, $2, $4 }' | head -n 20 >"$out/perf-top.txt" || true
     perf_top=$out/perf-top.txt
 fi
 
@@ -419,7 +435,8 @@ fmt_list() { printf '%s\n' "$@" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $
 echo
 echo "Personal playlist, $channels channels ($body_bytes bytes, $((2 * channels + 1)) lines), over loopback"
 echo "($(nproc) CPUs; $("$ANTENNE" --version 2>/dev/null || echo antenne) vs nginx $("$NGINX" -v 2>&1 | sed 's/.*\///') serving the same bytes from a file;"
-echo "load average $load_start at the start of the runs, $load_end at the end; antenne idle CPU $idle_pct % of a core)"
+echo "load average $load_start at the start of the runs, $load_end at the end; antenne idle CPU $idle_pct % of a core;"
+echo "set up in $setup_s s ($setup))"
 echo "wrk -t1 -d${duration}s --latency, Connection: close from $src_addrs rotating 127.1.x.y source addresses (antenne's"
 echo "playlist rate limit is per address), $rounds round(s), medians. CPU ms/req: the server's CPU time over the run /"
 echo "requests. other CPU%: every other process on the machine (high means a disturbed run). every run: $raw"

@@ -3,12 +3,14 @@
 # bench/playlist_setup.py -- for bench/playlist.sh: fill a fresh antenne with N on-demand channels, one package
 # holding them all, one subscriber of that package and a token, through the admin API.
 #
-#   playlist_setup.py --port PORT --admin-token T [--channels 2000] [--subscriber u] [--password p]
+#   playlist_setup.py --port PORT --admin-token T [--channels 2000] [--channels-exist] [--subscriber u] [--password p]
 #
-# Channels chNNNN ("Channel N", number N, groups G1..G20, tvg-id chN.tv, a logo URL), all --on-demand with a
-# multicast source, so none runs. Requests go one after another on one keep-alive connection (the API
+# Channels chNNNN ("Channel N", number N, groups G1..G20, tvg-id chN.tv, a logo URL), all on-demand with a
+# multicast source, so none runs; with --channels-exist they are already there (bench/playlist.sh adds them
+# with `antenne channel add` before the server starts, which is faster: each API write makes the server
+# re-apply the whole channel list). Requests go one after another on one keep-alive connection (the API
 # answers each write once it is stored). Prints, for the calling script, lines KEY=VALUE:
-#   channels_s=SECONDS   time spent creating the channels
+#   channels_s=SECONDS   time spent creating the channels (0 with --channels-exist)
 #   playlist_url=URL     the token's playlist URL, as the API returned it
 #   token=T
 # Standard library only.
@@ -49,6 +51,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--admin-token", required=True)
     ap.add_argument("--channels", type=int, default=2000)
+    ap.add_argument("--channels-exist", action="store_true", help="the channels are there already")
     ap.add_argument("--subscriber", default="u")
     ap.add_argument("--password", default="p")
     a = ap.parse_args()
@@ -56,7 +59,7 @@ def main():
     api = Api(a.port, a.admin_token)
     names = [f"ch{i:04d}" for i in range(1, a.channels + 1)]
     t0 = time.monotonic()
-    for i, name in enumerate(names, 1):
+    for i, name in enumerate([] if a.channels_exist else names, 1):
         api.call("POST", "/api/v1/channels", {
             "name": name,
             "title": f"Channel {i}",

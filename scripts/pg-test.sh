@@ -49,8 +49,13 @@ else
     as_pg() { "$@"; }
 fi
 
-running() { [[ -f "$dir/data/postmaster.pid" ]] && as_pg "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; }
 port_of() { sed -n 's/^port = \([0-9]*\)$/\1/p' "$dir/data/postgresql.auto.conf" 2>/dev/null | tail -n 1; }
+# Running means answering: a killed postmaster may linger as a zombie that
+# `pg_ctl status` still counts.
+running() {
+    [[ -f "$dir/data/postmaster.pid" ]] && as_pg "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 &&
+        "$bindir/pg_isready" -q -h 127.0.0.1 -p "$(port_of)" -t 5
+}
 print_url() { echo "postgresql://$pguser@127.0.0.1:$(port_of)/antenne"; }
 
 # Whether something listens on 127.0.0.1:$1.

@@ -158,6 +158,17 @@ static void channel_live(doc_t *doc, json_t *schema)
         put(doc, hp, hls[i], json_pack("{ss}", "type", "integer"));
     json_t *w = put(doc, p, "warnings", typed("array", "what the operator should look at"));
     put(doc, w, "items", json_pack("{ss}", "type", "string"));
+    /* From the guide (src/app/guide.c): what airs now and next, or null. */
+    json_t *epg = put(doc, p, "epg", typed("object", "what airs now and next, from the EPG"));
+    json_t *ep = put(doc, epg, "properties", json_object());
+    static const char *const airings[] = {"now", "next"};
+    for (size_t i = 0; i < ARRAY_SIZE(airings); i++) {
+        json_t *a = put(doc, ep, airings[i],
+                        json_pack("{s[ss] s{s{ss} s{ss ss} s{ss ss}}}", "type", "object", "null", "properties",
+                                  "title", "type", "string", "start", "type", "string", "format", "date-time", "stop",
+                                  "type", "string", "format", "date-time"));
+        put(doc, a, "description", json_string(i == 0 ? "the programme airing, or null" : "the one after, or null"));
+    }
 }
 
 /* A property the caller handles beside the field table (extra_keys). */
@@ -165,7 +176,7 @@ static void password_property(doc_t *doc, json_t *schema)
 {
     json_t *p = json_object_get(schema, "properties");
     put(doc, p, "password",
-        json_pack("{ss si ss sb}", "type", "string", "minLength", 1, "description",
+        json_pack("{ss si si ss sb}", "type", "string", "minLength", 1, "maxLength", 200, "description",
                   "sets the password (stored as an argon2id hash, never shown)", "writeOnly", 1));
 }
 
@@ -277,6 +288,7 @@ typedef struct api_route {
     const char *list;       /* ANSWER_LIST: the key of the array */
     const char *query;      /* query parameters: names from query_params[], space-separated */
     unsigned errors;        /* beyond those implied (ERR_*) */
+    const char *owner;      /* ANSWER_LIST: a string key beside the list naming whose it is */
 } api_route_t;
 
 /* Error answers a route gives besides the implied ones: 400 for a body or
@@ -297,9 +309,7 @@ static const api_route_t routes[] = {
     {"delete", "/api/v1/channels/{name}", "deleteChannel", "channels", "Removes a channel; its viewers are cut off",
      NULL, BODY_NONE, ANSWER_NONE, NULL, NULL},
     {"get", "/api/v1/channels/{name}/epg", "getChannelEpg", "channels",
-     "The channel's programmes overlapping [from, to) (default: the next 24 hours); the answer also names the "
-     "channel",
-     "Programme", BODY_NONE, ANSWER_LIST, "programmes", "from to"},
+     "The channel's programmes overlapping [from, to) (default: the next 24 hours)", "Programme", BODY_NONE, ANSWER_LIST, "programmes", "from to", 0, "channel"},
 
     {"get", "/api/v1/subscribers", "listSubscribers", "subscribers", "All subscribers, by name", "Subscriber",
      BODY_NONE, ANSWER_LIST, "subscribers", NULL},
@@ -341,6 +351,19 @@ static const api_route_t routes[] = {
      "Imports now and answers when done (last_import and last_result are updated too)", "ImportReport",
      BODY_NONE, ANSWER_OBJECT, NULL, NULL, ERR_400 | ERR_409},
 
+    {"get", "/api/v1/token-keys", "listTokenKeys", "keys", "All keys that sign and verify tokens, by name", "TokenKey",
+     BODY_NONE, ANSWER_LIST, "token_keys", NULL},
+    {"post", "/api/v1/token-keys", "createTokenKey", "keys",
+     "Adds a key (a random secret unless one is given); the newest key not retired signs", "TokenKey", BODY_CREATE,
+     ANSWER_CREATED, NULL, NULL},
+    {"get", "/api/v1/token-keys/{name}", "getTokenKey", "keys", "One key (never its secret)", "TokenKey", BODY_NONE,
+     ANSWER_OBJECT, NULL, NULL},
+    {"patch", "/api/v1/token-keys/{name}", "updateTokenKey", "keys",
+     "Changes the fields given: retire a key once the tokens it signed have expired", "TokenKey", BODY_UPDATE,
+     ANSWER_OBJECT, NULL, NULL},
+    {"delete", "/api/v1/token-keys/{name}", "deleteTokenKey", "keys", "Removes a key: tokens it signed stop working",
+     NULL, BODY_NONE, ANSWER_NONE, NULL, NULL},
+
     {"get", "/api/v1/sessions", "listSessions", "sessions", "Running sessions, newest first", "Session", BODY_NONE,
      ANSWER_LIST, "sessions", "subscriber channel from to limit"},
     {"delete", "/api/v1/sessions/{id}", "endSession", "sessions", "Ends a session (kicks the viewer)", NULL,
@@ -381,8 +404,7 @@ static const api_object_t objects[] = {
     {"Subscriber", subscriber_fields, &subscriber_field_count, true, true},
     {"Package", package_fields, &package_field_count, false, true},
     {"EpgSource", epg_source_fields, &epg_source_field_count, false, true},
-    /* Not routed yet: shows how a writable secret is described. */
-    {"TokenKey", token_key_fields, &token_key_field_count, false, false},
+    {"TokenKey", token_key_fields, &token_key_field_count, false, true},
 };
 
 static json_t *json_content(json_t *schema)
@@ -444,6 +466,10 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
     case ANSWER_LIST: {
         json_t *list = json_pack("{ss s[s] s{s{ss so}}}", "type", "object", "required", r->list, "properties",
                                  r->list, "type", "array", "items", ref("schemas", r->schema));
+        if (r->owner) {
+            put(doc, json_object_get(list, "properties"), r->owner, json_pack("{ss}", "type", "string"));
+            append(doc, json_object_get(list, "required"), json_string(r->owner));
+        }
         put(doc, responses, "200", response("OK", list));
         break;
     }
@@ -547,7 +573,7 @@ json_t *admin_openapi(void)
         return NULL;
     put(&doc, root, "security", json_pack("[{s[]}]", "bearer"));
     json_t *tags = put(&doc, root, "tags", json_array());
-    static const char *const tag_names[] = {"channels", "subscribers", "packages", "epg", "sessions", "meta"};
+    static const char *const tag_names[] = {"channels", "subscribers", "packages", "epg", "keys", "sessions", "meta"};
     for (size_t i = 0; i < ARRAY_SIZE(tag_names); i++)
         append(&doc, tags, json_pack("{ss}", "name", tag_names[i]));
     json_t *paths = put(&doc, root, "paths", json_object());

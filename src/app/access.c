@@ -252,7 +252,7 @@ int access_admin_token_create(store_t *store, const char *name, char *out, size_
     return rc;
 }
 
-int access_bootstrap(store_t *store)
+int access_signing_key_ensure(store_t *store)
 {
     void *list;
     size_t count;
@@ -274,6 +274,16 @@ int access_bootstrap(store_t *store)
         if (rc == 0)
             log_info("auth", "created token signing key k1");
     }
+    return 0;
+}
+
+int access_bootstrap(store_t *store)
+{
+    void *list;
+    size_t count;
+    int rc = access_signing_key_ensure(store);
+    if (rc < 0)
+        return rc;
     rc = store_list(store, app_admin_token_kind(), &list, &count);
     if (rc < 0)
         return rc;

@@ -349,7 +349,9 @@ static void kick_run(app_job_t *job)
 {
     session_job_t *s = job->data;
     int rc = store_session_end(job->app->store, s->id, (int64_t)clock_wall_ms(), "kicked by the operator", 0);
-    job->status = rc < 0 ? store_status(job, rc, "session", "") : 204;
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", (long long)s->id);
+    job->status = rc < 0 ? store_status(job, rc, "session", id) : 204;
 }
 
 static void kick_done(app_job_t *job)
@@ -572,7 +574,7 @@ void api_route(app_t *app, http_conn_t *conn, const http_request_t *req, char *p
         crud_start(app, conn, req, api, CRUD_CREATE, NULL);
     else if (name[0] && m == HTTP_GET)
         crud_start(app, conn, req, api, CRUD_GET, name);
-    else if (name[0] && (m == HTTP_PATCH || m == HTTP_PUT))
+    else if (name[0] && m == HTTP_PATCH)
         crud_start(app, conn, req, api, CRUD_UPDATE, name);
     else if (name[0] && m == HTTP_DELETE)
         crud_start(app, conn, req, api, CRUD_DELETE, name);

@@ -339,8 +339,8 @@ static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *r
     if (req->method == HTTP_OPTIONS) {
         /* CORS preflight from web players (and the web UI) on other origins. */
         http_respond(conn, 204, "text/plain",
-                     api ? "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
-                           "Access-Control-Allow-Methods: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
+                     api ? "Allow: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\n"
+                           "Access-Control-Allow-Methods: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\n"
                            "Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n"
                          : "Allow: GET, HEAD, OPTIONS\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
                            "Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n",

@@ -58,6 +58,8 @@ bool access_admin_ok(const access_snapshot_t *snapshot, const http_request_t *re
 /* First start: a signing key and an admin token (printed once) when there
  * are none. Runs before the loop. Returns 0 or a negative errno. */
 int access_bootstrap(store_t *store);
+/* A token signing key when there is none yet (also for the CLI). */
+int access_signing_key_ensure(store_t *store);
 
 /* A new admin API token: 24 random bytes, base64url (32 characters). Only
  * its SHA-256 is stored, under `name`; the token itself is written into out

@@ -694,7 +694,7 @@ static int cmd_subscriber_token(cli_t *cli, const cli_kind_t *k, int argc, char 
     int rc = parse_name_valid(argv[0]) ? store_get(store, k->kind(), argv[0], &sub) : -ENOENT;
     if (rc < 0)
         code = store_error(k, store, rc, argv[0]);
-    else if ((rc = access_snapshot_load(store, &access)) < 0)
+    else if ((rc = access_signing_key_ensure(store)) < 0 || (rc = access_snapshot_load(store, &access)) < 0)
         code = fail(EXIT_INTERNAL, "database: %s", store_last_error(store));
     if (!code) {
         uint64_t now = clock_wall_ms() / 1000;
@@ -825,9 +825,53 @@ static const cli_column_t package_columns[] = {
     {"CHANNELS", "channels", 0, 1, NULL, false, "-"},
 };
 
+/* Imports an EPG source now, in this process, for the channels in the
+ * database; a running server sees the new guide within a second. */
+static int cmd_epg_import(cli_t *cli, const cli_kind_t *k, int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-')
+        return fail(EXIT_USAGE, "epg import: give exactly one NAME");
+    if (!parse_name_valid(argv[0]))
+        return fail(EXIT_USAGE, "%s '%s' not found", k->word, argv[0]);
+    store_t *store;
+    int code = open_store(cli, &store);
+    if (code)
+        return code;
+    void *list;
+    size_t count;
+    int rc = store_list(store, app_channel_kind(), &list, &count);
+    if (rc < 0) {
+        code = fail(EXIT_INTERNAL, "database: %s", store_last_error(store));
+        store_close(store);
+        return code;
+    }
+    channel_config_t *channels = list;
+    const channel_config_t **configs = calloc(count + 1, sizeof(*configs));
+    char err[1024] = "";
+    json_t *report = NULL;
+    if (!configs) {
+        code = fail(EXIT_INTERNAL, "out of memory");
+    } else {
+        for (size_t i = 0; i < count; i++)
+            configs[i] = &channels[i];
+        rc = guide_import(store, argv[0], configs, count, &report, err, sizeof(err));
+        if (rc == -ENOENT && strstr(err, "not found"))
+            code = fail(EXIT_USAGE, "%s", err);
+        else if (rc < 0)
+            code = fail(EXIT_USAGE, "epg import %s: %s", argv[0], err);
+        else
+            printf("%s\n", json_string_value(json_object_get(report, "result")));
+    }
+    json_decref(report);
+    free(configs);
+    store_free_list(app_channel_kind(), list, count);
+    store_close(store);
+    return code;
+}
+
 static const cli_command_t epg_source_commands[] = {
     GENERIC_COMMANDS("an EPG source", "EPG source", "EPG sources", "NAME --url URL", ""),
-    /* `epg import NAME` (import now) goes here, with the importer. */
+    {"import", cmd_epg_import, "NAME", "import the guide now (a file, or an http:// URL)"},
 };
 static const cli_column_t epg_source_columns[] = {
     {"NAME", "name", -20, 0, NULL, false, NULL},
@@ -924,7 +968,8 @@ static void print_serve_usage(FILE *out)
                  "  --ring-mb N           history kept per channel, MiB (default 8)\n"
                  "  --flush-ms N          how often viewers are looked at (default 50)\n"
                  "  --batch-kb N          write a viewer once N KiB are pending (default 64)...\n"
-                 "  --batch-ms N          ...or its oldest unsent byte is N ms old (default 200)\n");
+                 "  --batch-ms N          ...or its oldest unsent byte is N ms old (default 200)\n"
+                 "  --token-ttl SECONDS   how long subscribers' tokens work (default 604800: 7 days)\n");
 }
 
 static int parse_listen(const char *text, app_options_t *options, char *host, size_t host_size)
@@ -990,6 +1035,10 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
             if (parse_u64(value, 0, 5000, &n) < 0)
                 return fail(EXIT_USAGE, "--batch-ms: '%s' is not a number from 0 to 5000", value);
             options.batch_max_ms = (uint32_t)n;
+        } else if (!strcmp(argv[i], "--token-ttl") && value) {
+            if (parse_u64(value, 1, 366u * 86400u, &n) < 0)
+                return fail(EXIT_USAGE, "--token-ttl: '%s' is not a number of seconds from 1 to 31622400", value);
+            options.token_ttl_s = (uint32_t)n;
         } else {
             print_serve_usage(stderr);
             return fail(EXIT_USAGE, "serve: unknown or incomplete option '%s'", argv[i]);

@@ -21,6 +21,7 @@
  * operator should hear about rather than get a guide cut short. */
 #define EPG_ID_MAX 255         /* bytes of a channel id (<channel id>, <programme channel>) */
 #define EPG_TEXT_MAX 8192      /* bytes of any other field: titles, desc, URLs, ... */
+#define EPG_LANG_MAX 32        /* bytes of a display-name's lang */
 #define EPG_NAMES_MAX 8        /* display-names kept per channel; later ones are ignored */
 
 /* ---- times ---------------------------------------------------------------------- */
@@ -56,10 +57,10 @@ typedef struct epg_programme {
     bool has_stop;
 } epg_programme_t;
 
-/* What the parser calls. Either callback may be NULL. A callback returns 0
- * to go on, or a negative errno to stop the parse; it may then write what
- * was wrong into err, which the parser prefixes with the line and column
- * and returns. */
+/* What the parser calls, in file order. Either callback may be NULL. A
+ * callback returns 0 to go on, or a negative errno to stop the parse (no
+ * callback follows); it may then write what was wrong into err, which the
+ * parser prefixes with the line and column of the element and returns. */
 typedef struct epg_xmltv_handler {
     int (*channel)(void *ctx, const epg_channel_t *channel, char *err, size_t err_size);
     int (*programme)(void *ctx, const epg_programme_t *programme, char *err, size_t err_size);
@@ -75,9 +76,8 @@ typedef struct epg_xmltv_stats {
 
 /* Parses XMLTV from fd (borrowed, read to its end, not closed) in 64 KiB
  * chunks, gunzipping transparently when the input starts with the gzip
- * magic, whatever its name. Memory is bounded (about 256 KiB plus expat's
- * buffers) whatever the file size: nothing of the document is kept past
- * its callback.
+ * magic, whatever its name. Memory stays under 2 MiB whatever the file
+ * size: nothing of the document is kept past its callback.
  *
  * Encodings: UTF-8, UTF-16 (BOM or declaration), ISO-8859-1, US-ASCII,
  * ISO-8859-15 and windows-1252; any other is an error. Refused: malformed
@@ -87,7 +87,8 @@ typedef struct epg_xmltv_stats {
  * or comment over 1 MiB, elements nested over 64 deep, fields over the
  * limits above, a channel without id, a programme without channel, start
  * or title, a start or stop that is not an XMLTV time, a stop before the
- * start.
+ * start, a gzip stream that is corrupt or cut short. Elements antenne does
+ * not keep (credits, rating, ...) are skipped, whatever they hold.
  *
  * Returns 0 after the whole file, or: -EINVAL for bad input, -EIO for a
  * read error, -ENOMEM, or what a callback returned. On error err says
@@ -200,7 +201,9 @@ void epg_writer_abort(epg_writer_t *writer);
 /* A subscriber's guide: the channels (each XMLTV id once: the first
  * channel with an id supplies its programmes), then their programmes that
  * overlap [from, to) from the store. Blocks (store): call it from a worker
- * thread. Returns 0 or a negative errno with a message in err. */
+ * thread. The sink runs while the store is being read (its lock held):
+ * keep it quick, e.g. epg_sink_strbuf, and send the result afterwards.
+ * Returns 0 or a negative errno with a message in err. */
 int epg_write_guide(store_t *store, const epg_out_channel_t *channels, size_t count, int64_t from, int64_t to,
                     bool gzip, epg_sink_fn sink, void *ctx, char *err, size_t err_size);
 

@@ -6,11 +6,22 @@
 // Memory is bounded by our channels, not by the file: the tables below hold
 // one target per XMLTV channel that feeds ours (by tvg_id, or claimed by
 // display-name), and each target at most one programme waiting for its
-// stop time. Everything else flows from the parser to the store.
+// stop time. Everything else flows from the parser to the store through a
+// bounded queue.
+//
+// Parsing and storing each take about half of an import's time, so they run
+// side by side: the parser (in the caller's thread) queues the programmes
+// it keeps; a thread of the import's own adds them to the store. The queue
+// holds at most QUEUE_BYTES (the parser waits while it is full, and the
+// store thread takes it whole, so 2 x QUEUE_BYTES at most are in flight).
+// The first store error stops the store thread; the parser sees it at its
+// next programme and stops too. The store thread is joined before commit
+// or abort, which the caller's thread then does.
 #include "epg/epg_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,14 +148,28 @@ static void fold_title(const char *in, char *out)
 
 /* ---- the import ---------------------------------------------------------------------- */
 
+#define QUEUE_BYTES (4u << 20)
+
+typedef struct target target_t;
+
+/* A programme on its way to the store: one allocation, the strings after
+ * the struct. */
+typedef struct row {
+    struct row *next;
+    const target_t *target;   /* whose channels get it */
+    size_t size;
+    store_programme_t p;      /* p.channel: the XMLTV id */
+    char text[];
+} row_t;
+
 /* An XMLTV channel that feeds channels of ours. */
-typedef struct target {
+struct target {
     size_t *channels;        /* indexes into the map */
     size_t count;
     bool seen;               /* its <channel> was in the file */
     uint64_t programmes;
-    store_programme_t *pending;   /* owned copy, waiting for its stop */
-} target_t;
+    row_t *pending;          /* a programme without stop, waiting for the next start */
+};
 
 /* Our channels without tvg_id that share one folded title. */
 typedef struct title_group {
@@ -153,34 +178,90 @@ typedef struct title_group {
     bool claimed;
 } title_group_t;
 
-typedef struct import {
+/* The store thread and the queue it drains; the fields under lock are
+ * shared with the parser. */
+typedef struct writer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;      /* rows queued, or done */
+    pthread_cond_t room;      /* the queue was taken */
+    row_t *head, *tail;       /* under lock */
+    size_t bytes;             /* under lock */
+    bool done, cancel;        /* under lock */
+    int rc;                   /* under lock: the first store error */
+    char err[256];            /* set with rc */
     store_t *store;
     store_epg_import_t *txn;
+    const epg_map_channel_t *channels;
+    uint64_t stored;          /* the thread's own until joined */
+} writer_t;
+
+typedef struct import {
+    store_t *store;
     const epg_channel_map_t *map;
     epg_report_t *report;
     int64_t keep_from, keep_to;
     table_t targets;         /* XMLTV id -> target_t */
     table_t titles;          /* folded title -> title_group_t */
+    /* Programmes come grouped by channel: the last lookup, remembered. */
+    char last_id[EPG_ID_MAX + 1];
+    target_t *last_target;
+    writer_t writer;
 } import_t;
 
-static void programme_free(store_programme_t *p)
+static size_t text_size(const char *s)
 {
-    if (!p)
-        return;
-    free((char *)p->channel);
-    free((char *)p->title);
-    free((char *)p->subtitle);
-    free((char *)p->description);
-    free((char *)p->category);
-    free((char *)p->episode);
-    free((char *)p->icon);
-    free(p);
+    return s ? strlen(s) + 1 : 0;
+}
+
+static const char *text_copy(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *copy = memcpy(*at, s, n);
+    *at += n;
+    return copy;
+}
+
+static row_t *row_new(const store_programme_t *p, const target_t *target)
+{
+    size_t size = sizeof(row_t) + text_size(p->channel) + text_size(p->title) + text_size(p->subtitle) +
+                  text_size(p->description) + text_size(p->category) + text_size(p->episode) + text_size(p->icon);
+    row_t *row = malloc(size);
+    if (!row)
+        return NULL;
+    char *at = row->text;
+    row->next = NULL;
+    row->target = target;
+    row->size = size;
+    row->p = (store_programme_t){
+        .channel = text_copy(&at, p->channel),
+        .start = p->start,
+        .stop = p->stop,
+        .title = text_copy(&at, p->title),
+        .subtitle = text_copy(&at, p->subtitle),
+        .description = text_copy(&at, p->description),
+        .category = text_copy(&at, p->category),
+        .episode = text_copy(&at, p->episode),
+        .icon = text_copy(&at, p->icon),
+    };
+    return row;
+}
+
+static void rows_free(row_t *row)
+{
+    while (row) {
+        row_t *next = row->next;
+        free(row);
+        row = next;
+    }
 }
 
 static void target_free(void *value)
 {
     target_t *t = value;
-    programme_free(t->pending);
+    rows_free(t->pending);
     free(t->channels);
     free(t);
 }
@@ -202,37 +283,119 @@ static int push_index(size_t **list, size_t *count, size_t index)
     return 0;
 }
 
-static char *dup_or_null(const char *s, bool *failed)
+/* ---- the store thread ------------------------------------------------------------- */
+
+/* Adds one row for each channel of its target; 0 or the store's error. */
+static int writer_store(writer_t *w, const row_t *row)
 {
-    if (!s)
-        return NULL;
-    char *copy = strdup(s);
-    if (!copy)
-        *failed = true;
-    return copy;
+    const target_t *t = row->target;
+    for (size_t i = 0; i < t->count; i++) {
+        store_programme_t p = row->p;
+        p.channel = w->channels[t->channels[i]].name;
+        int rc = store_epg_add(w->txn, &p);
+        if (rc < 0) {
+            pthread_mutex_lock(&w->lock);
+            w->rc = rc;
+            snprintf(w->err, sizeof(w->err), "storing it: %s", store_last_error(w->store));
+            pthread_mutex_unlock(&w->lock);
+            return rc;
+        }
+        w->stored++;
+    }
+    return 0;
 }
 
-static store_programme_t *programme_copy(const store_programme_t *p)
+static void *writer_main(void *arg)
 {
-    store_programme_t *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    bool failed = false;
-    c->start = p->start;
-    c->stop = p->stop;
-    c->channel = dup_or_null(p->channel, &failed);
-    c->title = dup_or_null(p->title, &failed);
-    c->subtitle = dup_or_null(p->subtitle, &failed);
-    c->description = dup_or_null(p->description, &failed);
-    c->category = dup_or_null(p->category, &failed);
-    c->episode = dup_or_null(p->episode, &failed);
-    c->icon = dup_or_null(p->icon, &failed);
-    if (failed) {
-        programme_free(c);
-        return NULL;
+    writer_t *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->head && !w->done)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->head)
+            break;
+        row_t *batch = w->head;
+        w->head = w->tail = NULL;
+        w->bytes = 0;
+        bool skip = w->rc != 0 || w->cancel;
+        pthread_cond_signal(&w->room);
+        pthread_mutex_unlock(&w->lock);
+        for (row_t *row = batch; row && !skip; row = row->next)
+            skip = writer_store(w, row) != 0;
+        rows_free(batch);
+        pthread_mutex_lock(&w->lock);
     }
-    return c;
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
 }
+
+static int writer_start(writer_t *w)
+{
+    if (pthread_mutex_init(&w->lock, NULL) != 0)
+        return -ENOMEM;
+    if (pthread_cond_init(&w->wake, NULL) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        return -ENOMEM;
+    }
+    if (pthread_cond_init(&w->room, NULL) != 0) {
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
+        return -ENOMEM;
+    }
+    int rc = pthread_create(&w->thread, NULL, writer_main, w);
+    if (rc != 0) {
+        pthread_cond_destroy(&w->room);
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
+        return -rc;
+    }
+    return 0;
+}
+
+/* Queues row (taken, also on failure); waits while the queue is full.
+ * Returns 0 or the store thread's error, with its message. */
+static int writer_push(writer_t *w, row_t *row, char *err, size_t err_size)
+{
+    pthread_mutex_lock(&w->lock);
+    while (w->bytes >= QUEUE_BYTES && w->rc == 0)
+        pthread_cond_wait(&w->room, &w->lock);
+    int rc = w->rc;
+    if (rc == 0) {
+        if (w->tail)
+            w->tail->next = row;
+        else
+            w->head = row;
+        w->tail = row;
+        w->bytes += row->size;
+        pthread_cond_signal(&w->wake);
+    } else {
+        snprintf(err, err_size, "%s", w->err);
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (rc != 0)
+        free(row);
+    return rc;
+}
+
+/* No more rows: lets the thread finish what is queued (or drop it when
+ * cancel) and joins it. Returns its error, if any, with the message. */
+static int writer_finish(writer_t *w, bool cancel, char *err, size_t err_size)
+{
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    w->cancel = cancel;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->room);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    if (w->rc != 0 && !cancel)
+        snprintf(err, err_size, "%s", w->err);
+    return w->rc;
+}
+
+/* ---- matching and filtering --------------------------------------------------------- */
 
 /* Builds the tables from our channels. */
 static int import_index(import_t *im)
@@ -300,6 +463,7 @@ static int on_channel(void *ctx, const epg_channel_t *c, char *err, size_t err_s
             snprintf(err, err_size, "out of memory");
             return -ENOMEM;
         }
+        im->last_id[0] = '\0'; /* the remembered lookup may be this id's */
         /* The group's list moves to the target. */
         t->channels = g->channels;
         t->count = g->count;
@@ -313,60 +477,62 @@ static int on_channel(void *ctx, const epg_channel_t *c, char *err, size_t err_s
     return 0;
 }
 
-/* Stores p (complete, with its stop) for each channel of t, if it falls in
- * the window. */
-static int keep(import_t *im, const target_t *t, const store_programme_t *p, char *err, size_t err_size)
+/* Queues row (taken) for the store if it falls in the window (a programme
+ * whose stop came from the next one's start). */
+static int keep(import_t *im, row_t *row, char *err, size_t err_size)
 {
-    if (p->stop <= im->keep_from || p->start >= im->keep_to) {
+    if (row->p.stop <= im->keep_from || row->p.start >= im->keep_to) {
         im->report->skipped_window++;
+        free(row);
         return 0;
     }
-    const epg_map_channel_t *channels = im->map->channels;
-    for (size_t i = 0; i < t->count; i++) {
-        store_programme_t row = *p;
-        row.channel = channels[t->channels[i]].name;
-        int rc = store_epg_add(im->txn, &row);
-        if (rc < 0) {
-            snprintf(err, err_size, "storing it: %s", store_last_error(im->store));
-            return rc;
-        }
-        im->report->programmes_stored++;
-    }
-    return 0;
+    return writer_push(&im->writer, row, err, err_size);
 }
 
 static int on_programme(void *ctx, const epg_programme_t *e, char *err, size_t err_size)
 {
     import_t *im = ctx;
     im->report->programmes_seen++;
-    target_t *t = table_get(&im->targets, e->p.channel);
+    target_t *t;
+    if (im->last_id[0] && strcmp(im->last_id, e->p.channel) == 0) {
+        t = im->last_target;
+    } else {
+        t = table_get(&im->targets, e->p.channel);
+        snprintf(im->last_id, sizeof(im->last_id), "%s", e->p.channel);
+        im->last_target = t;
+    }
     if (!t || t->count == 0) {
         im->report->skipped_unmapped++;
         return 0;
     }
     t->programmes++;
-    int rc;
     /* The one before, if it had no stop, ends where this one starts. */
     if (t->pending) {
-        store_programme_t *pending = t->pending;
+        row_t *pending = t->pending;
         t->pending = NULL;
-        if (e->p.start > pending->start) {
-            pending->stop = e->p.start;
-            rc = keep(im, t, pending, err, err_size);
+        if (e->p.start > pending->p.start) {
+            pending->p.stop = e->p.start;
+            int rc = keep(im, pending, err, err_size);
+            if (rc < 0)
+                return rc;
         } else {
             im->report->skipped_no_stop++;
-            rc = 0;
+            free(pending);
         }
-        programme_free(pending);
-        if (rc < 0)
-            return rc;
     }
-    if (e->has_stop)
-        return keep(im, t, &e->p, err, err_size);
-    if (!(t->pending = programme_copy(&e->p))) {
+    /* Out of the window (without a stop: whatever its stop will be). */
+    if (e->p.start >= im->keep_to || (e->has_stop && e->p.stop <= im->keep_from)) {
+        im->report->skipped_window++;
+        return 0;
+    }
+    row_t *row = row_new(&e->p, t);
+    if (!row) {
         snprintf(err, err_size, "out of memory");
         return -ENOMEM;
     }
+    if (e->has_stop)
+        return writer_push(&im->writer, row, err, err_size);
+    t->pending = row;
     return 0;
 }
 
@@ -401,8 +567,15 @@ int epg_import(store_t *store, const char *source, const char *path, const epg_c
         snprintf(err, err_size, "out of memory");
         goto done;
     }
-    if ((rc = store_epg_begin(store, source, &im.txn)) < 0) {
+    if ((rc = store_epg_begin(store, source, &im.writer.txn)) < 0) {
         snprintf(err, err_size, "cannot start the import: %s", store_last_error(store));
+        goto done;
+    }
+    im.writer.store = store;
+    im.writer.channels = map ? map->channels : NULL;
+    if ((rc = writer_start(&im.writer)) < 0) {
+        store_epg_abort(im.writer.txn);
+        snprintf(err, err_size, "cannot start the store thread: %s", strerror(-rc));
         goto done;
     }
     epg_xmltv_handler_t handler = {.channel = on_channel, .programme = on_programme, .ctx = &im};
@@ -410,20 +583,25 @@ int epg_import(store_t *store, const char *source, const char *path, const epg_c
     rc = epg_xmltv_parse_fd(fd, &handler, &stats, err, err_size);
     report->bytes_in = stats.bytes_in;
     report->bytes_xml = stats.bytes_xml;
-    if (rc < 0) {
-        store_epg_abort(im.txn);
-        goto done;
-    }
     /* The last programme of a channel, if it has no stop, has nothing to end it. */
-    for (size_t i = 0; i < im.targets.cap; i++) {
+    for (size_t i = 0; rc == 0 && i < im.targets.cap; i++) {
         target_t *t = im.targets.keys[i] ? im.targets.values[i] : NULL;
         if (t && t->pending) {
             report->skipped_no_stop++;
-            programme_free(t->pending);
+            free(t->pending);
             t->pending = NULL;
         }
     }
-    if ((rc = store_epg_commit(im.txn)) < 0) {
+    /* A parse error has its message already; the store thread's comes from it. */
+    int stored = writer_finish(&im.writer, rc < 0, err, err_size);
+    report->programmes_stored = im.writer.stored;
+    if (rc == 0)
+        rc = stored;
+    if (rc < 0) {
+        store_epg_abort(im.writer.txn);
+        goto done;
+    }
+    if ((rc = store_epg_commit(im.writer.txn)) < 0) {
         snprintf(err, err_size, "cannot commit the import: %s", store_last_error(store));
         goto done;
     }

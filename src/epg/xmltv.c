@@ -186,8 +186,31 @@ static int input_refill(input_t *in, char *err, size_t err_size)
     }
 }
 
-static bool input_at_gzip_magic(input_t *in)
+/* Whether the next raw bytes are the gzip magic. A read may have left only
+ * its first byte: then the next one is read behind it. */
+static int input_at_gzip_magic(input_t *in, char *err, size_t err_size)
 {
+    int rc = input_refill(in, err, err_size);
+    if (rc < 0)
+        return rc;
+    if (in->fd >= 0 && in->raw_len - in->raw_pos == 1 && !in->raw_eof) {
+        in->buf[0] = in->raw[in->raw_pos];
+        in->raw = in->buf;
+        in->raw_pos = 0;
+        in->raw_len = 1;
+        ssize_t n;
+        do
+            n = read(in->fd, in->buf + 1, CHUNK - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            snprintf(err, err_size, "read error after %llu bytes: %s", (unsigned long long)in->bytes_in,
+                     strerror(errno));
+            return -EIO;
+        }
+        in->raw_len += (size_t)n;
+        in->raw_eof = n == 0;
+        in->bytes_in += (size_t)n;
+    }
     return in->raw_len - in->raw_pos >= 2 && in->raw[in->raw_pos] == 0x1f && in->raw[in->raw_pos + 1] == 0x8b;
 }
 
@@ -198,20 +221,9 @@ static int input_read(input_t *in, uint8_t *buf, size_t cap, char *err, size_t e
     int rc;
     if (!in->started) {
         in->started = true;
-        if ((rc = input_refill(in, err, err_size)) < 0)
+        if ((rc = input_at_gzip_magic(in, err, err_size)) < 0)
             return rc;
-        /* A read may return one byte: the magic needs two. */
-        if (in->fd >= 0 && in->raw_len == 1 && in->raw[0] == 0x1f) {
-            ssize_t n;
-            do
-                n = read(in->fd, in->buf + 1, CHUNK - 1);
-            while (n < 0 && errno == EINTR);
-            if (n > 0) {
-                in->raw_len += (size_t)n;
-                in->bytes_in += (size_t)n;
-            }
-        }
-        if (input_at_gzip_magic(in)) {
+        if (rc) {
             in->gzip = true;
             if (inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK) {
                 snprintf(err, err_size, "out of memory for gunzip");
@@ -233,18 +245,18 @@ static int input_read(input_t *in, uint8_t *buf, size_t cap, char *err, size_t e
         if ((rc = input_refill(in, err, err_size)) < 0)
             return rc;
         in->z.next_in = in->raw + in->raw_pos;
-        in->z.avail_in = (uInt)(in->raw_len - in->raw_pos);
+        in->z.avail_in = (uInt)MIN(in->raw_len - in->raw_pos, (size_t)UINT32_MAX);
         in->z.next_out = buf;
         in->z.avail_out = (uInt)cap;
         int zrc = inflate(&in->z, Z_NO_FLUSH);
         size_t produced = cap - in->z.avail_out;
-        in->raw_pos = in->raw_len - in->z.avail_in;
+        in->raw_pos = (size_t)(in->z.next_in - in->raw);
         if (zrc == Z_STREAM_END) {
             /* Another member may follow (cat a.gz b.gz); anything else
              * after the end is ignored, as gzip -d and gzread do. */
-            if ((rc = input_refill(in, err, err_size)) < 0)
+            if ((rc = input_at_gzip_magic(in, err, err_size)) < 0)
                 return rc;
-            if (input_at_gzip_magic(in))
+            if (rc)
                 inflateReset(&in->z);
             else
                 in->gzip_done = true;
@@ -278,7 +290,6 @@ typedef struct text {
 
 typedef struct id_text {
     size_t len;
-    bool set;
     char data[EPG_ID_MAX + 1];
 } id_text_t;
 
@@ -317,7 +328,7 @@ typedef struct parser {
     /* The current channel. */
     id_text_t ch_id;
     text_t ch_names[EPG_NAMES_MAX];
-    char ch_langs[EPG_NAMES_MAX][33];
+    char ch_langs[EPG_NAMES_MAX][EPG_LANG_MAX + 1];
     bool ch_has_lang[EPG_NAMES_MAX];
     size_t ch_name_count;
     text_t ch_icon;
@@ -414,8 +425,10 @@ static void capture_end(parser_t *p)
         n--;
     while (start < n && xml_space(s[start]))
         start++;
-    memmove(s, s + start, n - start);
-    n -= start;
+    if (start > 0) {
+        memmove(s, s + start, n - start);
+        n -= start;
+    }
     s[n] = '\0';
     *p->capture_len = n;
     *p->capture_set = n > 0;
@@ -518,7 +531,9 @@ static void on_start(void *data, const XML_Char *name, const XML_Char **atts)
     }
     if (p->depth < ARRAY_SIZE(p->open_line)) {
         p->open_line[p->depth] = (unsigned long)XML_GetCurrentLineNumber(p->xml);
-        snprintf(p->open_name[p->depth], sizeof(p->open_name[0]), "%s", name);
+        size_t n = strnlen(name, sizeof(p->open_name[0]) - 1);
+        memcpy(p->open_name[p->depth], name, n);
+        p->open_name[p->depth][n] = '\0';
     }
     if (p->depth == 1) {
         if (strcmp(name, "tv") != 0) {
@@ -542,9 +557,10 @@ static void on_start(void *data, const XML_Char *name, const XML_Char **atts)
         if (strcmp(name, "display-name") == 0 && p->ch_name_count < EPG_NAMES_MAX) {
             size_t i = p->ch_name_count++;
             const char *lang = attr(atts, "lang");
-            p->ch_has_lang[i] = lang && *lang;
-            if (lang && !copy_attr(p, p->ch_langs[i], sizeof(p->ch_langs[i]) - 1, NULL, lang, "display-name lang"))
+            size_t lang_len = 0;
+            if (lang && !copy_attr(p, p->ch_langs[i], EPG_LANG_MAX, &lang_len, lang, "display-name lang"))
                 return;
+            p->ch_has_lang[i] = lang_len > 0;
             capture_start(p, &p->ch_names[i], "channel display-name");
         } else if (strcmp(name, "icon") == 0) {
             icon_src(p, &p->ch_icon, atts, "channel icon src");

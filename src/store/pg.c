@@ -17,8 +17,12 @@
 
 #define PG_INT8_OID 20
 #define PG_TEXT_OID 25
-/* Key of the advisory lock held while the schema is migrated. */
+/* Advisory locks. One-key locks (a bigint) and two-key locks (two ints)
+ * never collide. The schema's key is outside the range of hashtext(), which
+ * the subscriber locks (one key, see store_pg_backend) use; EPG sources use
+ * two keys: this class and hashtext(source). */
 #define PG_SCHEMA_LOCK "7012452716"
+#define PG_EPG_LOCK_CLASS "1634"
 
 struct store_rows {
     PGresult *result;
@@ -157,35 +161,42 @@ static int pg_run(store_t *store, PGconn *conn, const char *sql, const store_arg
     return 0;
 }
 
+static int reconnect_failed(store_t *store)
+{
+    char shown[512];
+    store_redact_url(store->target, shown, sizeof(shown));
+    const char *message = PQerrorMessage(store->db);
+    return store_fail(store, -EIO, "lost the connection to %s and could not reconnect: %.*s", shown,
+                      (int)strcspn(message, "\n"), message);
+}
+
 /* pg_run on the store's connection, reconnecting once when it was lost
- * outside a transaction (nothing can have been half done). */
+ * outside a transaction (nothing can have been half done). A dead socket
+ * often shows only when a statement fails, hence the second chance. */
 static int pg_run_store(store_t *store, const char *sql, const store_arg_t *args, size_t count, bool script,
                         PGresult **out)
 {
     PGconn *conn = store->db;
     bool may_reconnect = !store->in_tx;
-    if (may_reconnect && PQstatus(conn) == CONNECTION_BAD)
-        PQreset(conn);
+    if (may_reconnect && PQstatus(conn) == CONNECTION_BAD) {
+        PQreset(conn); /* keeps the notice processor */
+        may_reconnect = false;
+        if (PQstatus(conn) != CONNECTION_OK)
+            return reconnect_failed(store);
+    }
     int rc = pg_run(store, conn, sql, args, count, script, out);
     if (rc < 0 && may_reconnect && PQstatus(conn) == CONNECTION_BAD) {
         PQreset(conn);
-        if (PQstatus(conn) == CONNECTION_OK) {
-            PQsetNoticeProcessor(conn, quiet_notices, NULL);
-            rc = pg_run(store, conn, sql, args, count, script, out);
-        } else {
-            char shown[512];
-            store_redact_url(store->target, shown, sizeof(shown));
-            const char *message = PQerrorMessage(conn);
-            rc = store_fail(store, -EIO, "lost the connection to %s and could not reconnect: %.*s", shown,
-                            (int)strcspn(message, "\n"), message);
-        }
+        if (PQstatus(conn) != CONNECTION_OK)
+            return reconnect_failed(store);
+        rc = pg_run(store, conn, sql, args, count, script, out);
     }
     return rc;
 }
 
 static int pg_query(store_t *store, const char *sql, const store_arg_t *args, size_t count, store_rows_t **out)
 {
-    store_rows_t *rows = malloc(sizeof(*rows));
+    store_rows_t *rows = calloc(1, sizeof(*rows));
     if (!rows)
         return store_fail(store, -ENOMEM, "out of memory");
     int rc = pg_run_store(store, sql, args, count, false, &rows->result);
@@ -228,7 +239,7 @@ static void pg_done(store_rows_t *rows)
 
 static int pg_script(store_t *store, const char *sql)
 {
-    PGresult *result;
+    PGresult *result = NULL;
     int rc = pg_run_store(store, sql, NULL, 0, true, &result);
     if (rc == 0)
         PQclear(result);
@@ -243,8 +254,8 @@ static int pg_version_set(store_t *store, int version)
 
 /* ---- EPG import ------------------------------------------------------------------
  *
- * One transaction on the import's own connection: delete the source's
- * programmes, then COPY the new ones in as they come (libpq sends them in
+ * One transaction on the import's own connection: lock the source against
+ * other servers, delete its programmes, then COPY the new ones in as they come (libpq sends them in
  * large writes; nothing accumulates here). Readers see the old programmes
  * until the commit; other writers are not blocked (only the deleted rows
  * are locked, and nobody else writes them). */
@@ -290,11 +301,11 @@ static void pg_import_free(pg_import_t *import)
     free(import);
 }
 
-/* Ends COPY (aborting it with a reason) and collects its result. */
-static int copy_end(pg_import_t *import, const char *abort_reason)
+/* Ends COPY and collects its result. */
+static int copy_end(pg_import_t *import)
 {
     store_t *store = import->base.store;
-    if (PQputCopyEnd(import->conn, abort_reason) != 1)
+    if (PQputCopyEnd(import->conn, NULL) != 1)
         return pg_fail(store, import->conn, NULL);
     int rc = 0;
     PGresult *result;
@@ -326,6 +337,15 @@ static int pg_epg_begin(store_t *store, const char *source, store_epg_import_t *
     const store_arg_t arg = store_arg_text(source);
     PGresult *result = NULL;
     int rc = pg_run(store, import->conn, "BEGIN", NULL, 0, true, &result);
+    PQclear(result);
+    result = NULL;
+    /* Two servers importing one source would both delete the old rows and
+     * both insert theirs: the second is told to retry later instead. */
+    if (rc == 0)
+        rc = pg_run(store, import->conn, "SELECT pg_try_advisory_xact_lock(" PG_EPG_LOCK_CLASS ", hashtext(?1))",
+                    &arg, 1, false, &result);
+    if (rc == 0 && strcmp(PQgetvalue(result, 0, 0), "t") != 0)
+        rc = store_fail(store, -EBUSY, "EPG source '%.80s' is being imported by another server", source);
     PQclear(result);
     result = NULL;
     if (rc == 0)
@@ -371,7 +391,7 @@ static int pg_epg_commit(store_epg_import_t *base)
 {
     pg_import_t *import = (pg_import_t *)base;
     store_t *store = base->store;
-    int rc = copy_end(import, NULL);
+    int rc = copy_end(import);
     PGresult *result = NULL;
     if (rc == 0)
         rc = pg_run(store, import->conn, STORE_BUMP_SQL "; COMMIT", NULL, 0, true, &result);
@@ -380,12 +400,8 @@ static int pg_epg_commit(store_epg_import_t *base)
     return rc;
 }
 
-static void pg_epg_abort(store_epg_import_t *base)
-{
-    pg_import_t *import = (pg_import_t *)base;
-    copy_end(import, "import aborted");
-    pg_import_free(import);
-}
+/* Hanging up mid-COPY makes the server roll the whole transaction back. */
+static void pg_epg_abort(store_epg_import_t *base) { pg_import_free((pg_import_t *)base); }
 
 const store_backend_t store_pg_backend = {
     .name = "postgresql",

@@ -150,13 +150,14 @@ int store_session_touch(store_t *store, const int64_t *ids, const int64_t *bytes
         return 0;
     pthread_mutex_lock(&store->lock);
     int rc = store_tx_begin(store);
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        const store_arg_t args[] = {store_arg_int(now_ms), store_arg_int(bytes[i]), store_arg_int(ids[i])};
-        rc = store_exec(store, "UPDATE sessions SET last_seen = ?1, bytes = ?2 WHERE id = ?3 AND ended_at = 0",
-                        args, ARRAY_SIZE(args), NULL);
-    }
-    if (rc == 0 || store->in_tx)
+    if (rc == 0) {
+        for (size_t i = 0; rc == 0 && i < count; i++) {
+            const store_arg_t args[] = {store_arg_int(now_ms), store_arg_int(bytes[i]), store_arg_int(ids[i])};
+            rc = store_exec(store, "UPDATE sessions SET last_seen = ?1, bytes = ?2 WHERE id = ?3 AND ended_at = 0",
+                            args, ARRAY_SIZE(args), NULL);
+        }
         rc = store_tx_end(store, rc, false); /* heartbeats are not changes anyone reloads for */
+    }
     pthread_mutex_unlock(&store->lock);
     return rc;
 }

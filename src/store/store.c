@@ -282,9 +282,15 @@ static int field_values_get(const store_kind_t *kind, const void *object, field_
         case FIELD_BOOL:
             *arg = store_arg_int(*(const bool *)p ? 1 : 0);
             break;
-        case FIELD_ENUM:
-            *arg = store_arg_text(field->choices[*(const int *)p]);
+        case FIELD_ENUM: {
+            int index = *(const int *)p, n = 0;
+            while (field->choices[n])
+                n++;
+            if (index < 0 || index >= n)
+                goto invalid;
+            *arg = store_arg_text(field->choices[index]);
             break;
+        }
         case FIELD_STRINGS: {
             const strlist_t *list = p;
             json_t *array = json_array();
@@ -301,6 +307,9 @@ static int field_values_get(const store_kind_t *kind, const void *object, field_
         }
     }
     return 0;
+invalid:
+    field_values_free(v);
+    return -EINVAL;
 oom:
     field_values_free(v);
     return -ENOMEM;
@@ -425,8 +434,10 @@ static int write_one(store_t *store, const char *sql, const store_arg_t *args, s
 int store_insert(store_t *store, const store_kind_t *kind, const void *object)
 {
     field_values_t values;
-    if (field_values_get(kind, object, &values) < 0)
-        return -ENOMEM;
+    int rc = field_values_get(kind, object, &values);
+    if (rc < 0)
+        return store_fail(store, rc, "cannot store %s '%.80s': %s", kind->table, *(char *const *)object,
+                          strerror(-rc));
     strbuf_t sql;
     strbuf_init(&sql);
     strbuf_printf(&sql, "INSERT INTO \"%s\" (", kind->table);
@@ -435,11 +446,11 @@ int store_insert(store_t *store, const store_kind_t *kind, const void *object)
     for (size_t i = 0; i < values.count; i++)
         strbuf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
     strbuf_puts(&sql, ")");
-    int rc = sql.failed ? -ENOMEM : write_one(store, sql.data, values.args, values.count);
+    rc = sql.failed ? -ENOMEM : write_one(store, sql.data, values.args, values.count);
     strbuf_free(&sql);
     field_values_free(&values);
     if (rc == -EEXIST)
-        store_fail(store, rc, "%s '%.80s' already exists (%s)", kind->table, *(char *const *)object,
+        store_fail(store, rc, "cannot add %s '%.80s': already taken (%s)", kind->table, *(char *const *)object,
                    store->error);
     return rc < 0 ? rc : 0;
 }
@@ -447,8 +458,10 @@ int store_insert(store_t *store, const store_kind_t *kind, const void *object)
 int store_update(store_t *store, const store_kind_t *kind, const void *object)
 {
     field_values_t values;
-    if (field_values_get(kind, object, &values) < 0)
-        return -ENOMEM;
+    int rc = field_values_get(kind, object, &values);
+    if (rc < 0)
+        return store_fail(store, rc, "cannot store %s '%.80s': %s", kind->table, *(char *const *)object,
+                          strerror(-rc));
     strbuf_t sql;
     strbuf_init(&sql);
     strbuf_printf(&sql, "UPDATE \"%s\" SET ", kind->table);
@@ -457,7 +470,7 @@ int store_update(store_t *store, const store_kind_t *kind, const void *object)
         if (!(kind->fields[i].flags & FIELD_AUTO))
             strbuf_printf(&sql, "\"%s\" = ?%zu, ", kind->fields[i].name, ++n);
     strbuf_printf(&sql, "updated_at = %s WHERE \"%s\" = ?1", store->backend->now, kind->fields[0].name);
-    int rc = sql.failed ? -ENOMEM : write_one(store, sql.data, values.args, values.count);
+    rc = sql.failed ? -ENOMEM : write_one(store, sql.data, values.args, values.count);
     strbuf_free(&sql);
     field_values_free(&values);
     if (rc == 0)

@@ -45,7 +45,7 @@ static int on_channel(void *ctx, const epg_channel_t *c, char *err, size_t err_s
         abort();
     for (size_t i = 0; i < c->name_count; i++) {
         check_text(c->names[i], EPG_TEXT_MAX, true);
-        if (c->langs[i] && strlen(c->langs[i]) > 32)
+        if (c->langs[i] && strlen(c->langs[i]) > EPG_LANG_MAX)
             abort();
     }
     check_text(c->icon, EPG_TEXT_MAX, false);

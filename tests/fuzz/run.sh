@@ -8,7 +8,7 @@
 #   -s SECONDS  how long to fuzz each target (default 60)
 #   -j JOBS     parallel fuzzing jobs per target (default 1)
 #   -n          do not merge new inputs into the seed corpus
-#   TARGET      ts, psi, http, url (default: all)
+#   TARGET      ts, psi, http, url, token, xmltv, body, m3u (default: all)
 #
 # Builds into build-fuzz/ at the top of the repository (ignored by git): the
 # sources are compiled directly (src/**/*.c except src/app/main.c), so this
@@ -31,19 +31,19 @@ while getopts "s:j:nh" opt; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(ts psi http url)
+[[ ${#targets[@]} -gt 0 ]] || targets=(ts psi http url token xmltv body m3u)
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=$top/build-fuzz
 command -v clang >/dev/null || die "clang not found (apt-get install clang libclang-rt-dev)"
-pkg-config --exists libuv sqlite3 jansson || die "libuv, sqlite3 and jansson development files are needed"
+pkg-config --exists libuv sqlite3 jansson libpq libsodium expat zlib || die "development files of libuv, sqlite3, jansson, libpq, libsodium, expat and zlib are needed"
 
 mkdir -p "$out/obj"
 cflags=(-std=c17 -g -O1 -D_GNU_SOURCE '-DANTENNE_VERSION="fuzz"' -I"$top/src"
         -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-        -Wall -Wextra -Wno-missing-field-initializers $(pkg-config --cflags libuv sqlite3 jansson))
-libs=($(pkg-config --libs libuv sqlite3 jansson) -lpthread -lm)
+        -Wall -Wextra -Wno-missing-field-initializers $(pkg-config --cflags libuv sqlite3 jansson libpq libsodium expat zlib))
+libs=($(pkg-config --libs libuv sqlite3 jansson libpq libsodium expat zlib) -lpthread -lm)
 
 # The library, once for all targets.
 objs=()

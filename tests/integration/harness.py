@@ -1163,6 +1163,9 @@ class Server:
             else:
                 r = self.cli_ok("admin-token", "create", f"tests-{self.label}-{self.port}")
                 self._admin_token = r.stdout.strip().splitlines()[-1]
+                if self.alive():  # a running server learns of it at its next poll
+                    wait_until(lambda: self.api("GET", "/api/v1/packages").status == 200, 5,
+                               what="the new admin token accepted")
         return self._admin_token
 
     def api(self, method, path, body=None, token=True, **kw):

@@ -106,7 +106,8 @@ def test_keep_alive_and_head(good_channel):
     try:
         s.connect((srv.host, srv.port))
         for path in ("/healthz", "/api/v1/channels", "/playlist.m3u", "/healthz"):
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            auth = f"Authorization: Bearer {srv.admin_token}\r\n" if path.startswith("/api/") else ""
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
             buf = b""
             while b"\r\n\r\n" not in buf:
                 d = s.recv(65536)

@@ -139,6 +139,8 @@ static const struct {
     {"/api/v1/epg-sources", "get post"},
     {"/api/v1/epg-sources/{name}", "delete get patch"},
     {"/api/v1/epg-sources/{name}/import", "post"},
+    {"/api/v1/token-keys", "get post"},
+    {"/api/v1/token-keys/{name}", "delete get patch"},
     {"/api/v1/sessions", "get"},
     {"/api/v1/sessions/{id}", "delete"},
     {"/api/v1/audit", "get"},
@@ -194,6 +196,7 @@ static void check_operation(const char *path, const char *method, json_t *op)
     json_t *responses = json_object_get(op, "responses");
     assert_true(json_object_size(responses) > 0);
     bool public = !strcmp(path, "/api/v1/openapi.json");
+    assert_non_null(json_object_get(responses, "5XX"));
     /* Bearer everywhere (the document's default) but on the document itself. */
     json_t *security = json_object_get(op, "security");
     if (public) {
@@ -210,7 +213,7 @@ static void check_operation(const char *path, const char *method, json_t *op)
     json_object_foreach (responses, status, response) {
         json_t *r = deref(response);
         assert_non_null(json_string_value(json_object_get(r, "description")));
-        if (status[0] == '4')
+        if (status[0] == '4' || status[0] == '5')
             assert_string_equal(
                 json_string_value(json_object_get(
                     json_object_get(json_object_get(json_object_get(r, "content"), "application/json"), "schema"),
@@ -297,6 +300,7 @@ static void test_answers(void **state)
         {"/api/v1/subscribers", "subscribers", "Subscriber"},
         {"/api/v1/packages", "packages", "Package"},
         {"/api/v1/epg-sources", "epg_sources", "EpgSource"},
+        {"/api/v1/token-keys", "token_keys", "TokenKey"},
         {"/api/v1/sessions", "sessions", "Session"},
         {"/api/v1/audit", "sessions", "Session"},
         {"/api/v1/channels/{name}/epg", "programmes", "Programme"},
@@ -311,8 +315,17 @@ static void test_answers(void **state)
     assert_true(answer("/api/v1/channels/{name}", "get", "200") == schema("Channel"));
     assert_true(answer("/api/v1/channels", "post", "201") == schema("Channel"));
     assert_true(answer("/api/v1/subscribers/{name}", "patch", "200") == schema("Subscriber"));
-    assert_true(answer("/api/v1/epg-sources/{name}/import", "post", "202") == schema("EpgSource"));
-    json_t *token = answer("/api/v1/subscribers/{name}/tokens", "post", "200");
+    /* An import answers when it is done, with what it did; one at a time. */
+    json_t *report = answer("/api/v1/epg-sources/{name}/import", "post", "200");
+    assert_true(report == schema("ImportReport"));
+    assert_non_null(json_object_get(json_object_get(report, "properties"), "programmes_stored"));
+    assert_non_null(at("paths", "/api/v1/epg-sources/{name}/import", "post", "responses", "409", NULL));
+    assert_non_null(at("paths", "/api/v1/epg-sources/{name}/import", "post", "responses", "400", NULL));
+    /* The guide names its channel beside the list. */
+    json_t *epg = answer("/api/v1/channels/{name}/epg", "get", "200");
+    assert_non_null(json_object_get(json_object_get(epg, "properties"), "channel"));
+    assert_int_equal(json_array_size(json_object_get(epg, "required")), 2);
+    json_t *token = answer("/api/v1/subscribers/{name}/tokens", "post", "201");
     assert_true(token == schema("IssuedToken"));
     static const char *const token_keys[] = {"token", "expires", "playlist_url", "epg_url"};
     for (size_t i = 0; i < ARRAY_SIZE(token_keys); i++)
@@ -330,7 +343,7 @@ static void test_query_parameters(void **state)
         const char *path, *names;
     } expected[] = {
         {"/api/v1/channels/{name}/epg", "from to"},
-        {"/api/v1/sessions", "subscriber channel"},
+        {"/api/v1/sessions", "subscriber channel from to limit"},
         {"/api/v1/audit", "subscriber channel from to limit"},
         {"/api/v1/channels", ""},
     };
@@ -349,7 +362,8 @@ static void test_query_parameters(void **state)
         assert_string_equal(names, expected[i].names);
     }
     json_t *limit = at("components", "parameters", "limit", "schema", NULL);
-    assert_int_equal(json_integer_value(json_object_get(limit, "maximum")), 1000);
+    assert_int_equal(json_integer_value(json_object_get(limit, "minimum")), 1);
+    assert_int_equal(json_integer_value(json_object_get(limit, "maximum")), 100000);
 }
 
 /* ---- schemas against the field tables ---------------------------------------------------------------- */
@@ -364,7 +378,7 @@ static const struct {
     {"Subscriber", subscriber_fields, &subscriber_field_count, true},
     {"Package", package_fields, &package_field_count, true},
     {"EpgSource", epg_source_fields, &epg_source_field_count, true},
-    {"TokenKey", token_key_fields, &token_key_field_count, false},
+    {"TokenKey", token_key_fields, &token_key_field_count, true},
 };
 
 static bool type_is(json_t *s, const char *type)
@@ -495,6 +509,7 @@ static void test_password_is_write_only(void **state)
         assert_non_null(p);
         assert_true(json_is_true(json_object_get(p, "writeOnly")));
         assert_string_equal(json_string_value(json_object_get(p, "type")), "string");
+        assert_int_equal(json_integer_value(json_object_get(p, "maxLength")), 200); /* as src/app/api.c checks */
     }
     assert_null(at("components", "schemas", "Package", "properties", "password", NULL));
 }
@@ -533,9 +548,12 @@ static void test_no_secret_is_readable(void **state)
     assert_null(strstr(text, "password_hash"));
     assert_null(strstr(text, "\"hash\""));
     free(text);
-    json_t *secret = at("components", "schemas", "TokenKey", "properties", "secret", NULL);
-    assert_non_null(secret);
-    assert_true(json_is_true(json_object_get(secret, "writeOnly")));
+    static const char *const keys[] = {"TokenKey", "TokenKeyUpdate"};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        json_t *secret = at("components", "schemas", keys[i], "properties", "secret", NULL);
+        assert_non_null(secret);
+        assert_true(json_is_true(json_object_get(secret, "writeOnly")));
+    }
 }
 
 static void test_session_and_programme(void **state)
@@ -548,8 +566,9 @@ static void test_session_and_programme(void **state)
     assert_int_equal(json_object_size(p), ARRAY_SIZE(session));
     for (size_t i = 0; i < ARRAY_SIZE(session); i++)
         assert_non_null(json_object_get(p, session[i]));
-    assert_true(type_is(json_object_get(p, "ended_at"), "null")); /* while it runs */
-    static const char *const programme[] = {"channel", "start", "stop", "title"};
+    assert_true(type_is(json_object_get(p, "ended_at"), "integer")); /* 0 while it runs */
+    assert_true(type_is(json_object_get(p, "end_reason"), "null"));  /* null while it runs */
+    static const char *const programme[] = {"start", "stop", "start_unix", "stop_unix", "title", "subtitle"};
     p = at("components", "schemas", "Programme", "properties", NULL);
     for (size_t i = 0; i < ARRAY_SIZE(programme); i++)
         assert_non_null(json_object_get(p, programme[i]));

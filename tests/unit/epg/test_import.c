@@ -243,7 +243,7 @@ static void test_atomic(void **state)
     assert_int_equal(epg_import(f->store, "guide", f->file, &map, &options, &report, err, sizeof(err)), -EINVAL);
     if (!strstr(err, where))
         fail_msg("'%s' does not say '%s'", err, where);
-    assert_true(report.programmes_stored > 0); /* it got that far, then threw it all away */
+    assert_true(report.programmes_seen > 10); /* it got that far, then threw it all away */
     assert_int_equal(all_rows(f->store).count, 9);
     free(bad);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
@@ -632,6 +633,58 @@ static void test_gzip(void **state)
     strbuf_free(&gz);
 }
 
+/* Writes the pieces to a pipe with pauses between them, so that reads
+ * end where the pieces do; returns the reading end. */
+static int pipe_pieces(const strbuf_t *data, const size_t *cuts, size_t count)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        size_t at = 0;
+        for (size_t i = 0; i <= count; i++) {
+            size_t end = i < count ? cuts[i] : data->len;
+            if (write(fds[1], data->data + at, end - at) != (ssize_t)(end - at))
+                _exit(1);
+            at = end;
+            usleep(30000);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    return fds[0];
+}
+
+static void test_gzip_pipe(void **state)
+{
+    (void)state;
+    strbuf_t xml, gz;
+    strbuf_init(&xml);
+    strbuf_init(&gz);
+    make_guide(&xml, 50);
+    gzip_append(&gz, xml.data, xml.len / 2);
+    size_t member = gz.len;
+    gzip_append(&gz, xml.data + xml.len / 2, xml.len - xml.len / 2);
+    /* The first magic byte alone, then a member that ends one byte into the next. */
+    const size_t cuts[] = {1, member + 1};
+    int fd = pipe_pieces(&gz, cuts, 2);
+    seen_t s = {0};
+    epg_xmltv_handler_t h = {on_channel, on_programme, &s};
+    epg_xmltv_stats_t st;
+    assert_int_equal(epg_xmltv_parse_fd(fd, &h, &st, err, sizeof(err)), 0);
+    close(fd);
+    assert_int_equal(s.programmes, 50);
+    assert_int_equal(st.bytes_in, gz.len);
+    assert_int_equal(st.bytes_xml, xml.len);
+    int status;
+    wait(&status);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    strbuf_free(&xml);
+    strbuf_free(&gz);
+}
+
 static void test_read_error(void **state)
 {
     (void)state;
@@ -661,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_callback_error),
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_gzip_pipe),
         cmocka_unit_test(test_read_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

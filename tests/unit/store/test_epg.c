@@ -284,6 +284,43 @@ static void test_one_import_at_a_time(void **state)
     assert_int_equal(store_epg_commit(second), 0);
 }
 
+/* Two servers import the same source at once: never both sets of rows. */
+static void test_two_servers_import_one_source(void **state)
+{
+    fixture_t *f = *state;
+    store_t *other = fixture_open(f);
+    store_epg_import_t *a = NULL, *b = NULL;
+    assert_int_equal(store_epg_begin(f->store, "shared", &a), 0);
+    int rc = store_epg_begin(other, "shared", &b);
+    /* PostgreSQL tells the second to come back later; SQLite lets the
+     * later commit win. */
+    assert_int_equal(rc, fixture_pg ? -EBUSY : 0);
+    for (int i = 0; i < 10; i++) {
+        store_programme_t p = {.channel = "c", .start = i * 10, .stop = i * 10 + 10, .title = "from a"};
+        assert_int_equal(store_epg_add(a, &p), 0);
+        p.title = "from b";
+        if (b)
+            assert_int_equal(store_epg_add(b, &p), 0);
+    }
+    assert_int_equal(store_epg_commit(a), 0);
+    if (b)
+        assert_int_equal(store_epg_commit(b), 0);
+    const char *channels[] = {"c"};
+    seen_list_t got;
+    each(f->store, channels, 1, 0, 1000, &got);
+    assert_int_equal(got.count, 10);
+    assert_string_equal(got.items[0].title, b ? "from b" : "from a");
+    assert_string_equal(got.items[9].title, b ? "from b" : "from a");
+    seen_clear(&got);
+    /* Once it is done, the other server may import. */
+    const int64_t starts[] = {5};
+    import(other, "shared", "c", starts, 1, 1);
+    each(f->store, channels, 1, 0, 1000, &got);
+    assert_int_equal(got.count, 1);
+    seen_clear(&got);
+    store_close(other);
+}
+
 static void test_bad_programmes_are_refused(void **state)
 {
     fixture_t *f = *state;
@@ -369,6 +406,7 @@ int main(int argc, char **argv)
         T(test_commit_replaces_only_that_source),
         T(test_abort_keeps_the_old_programmes),
         T(test_one_import_at_a_time),
+        T(test_two_servers_import_one_source),
         T(test_bad_programmes_are_refused),
         T(test_large_import),
     };

@@ -345,6 +345,24 @@ static void serve_login(app_t *app, http_conn_t *conn, const http_request_t *req
     app_job_start(app, conn, job);
 }
 
+/* A ?token= in the query: 0 with *sub set (or NULL without a token), or
+ * -1 having answered 403. */
+static int query_token(app_t *app, http_conn_t *conn, const http_request_t *req, const char *ip,
+                       const subscriber_t **sub)
+{
+    char token[AUTH_TOKEN_MAX + 1];
+    int found = http_query_get(req->query, "token", token, sizeof(token));
+    *sub = NULL;
+    if (found == -ENOENT)
+        return 0;
+    if (found < 0) {
+        refuse(conn, 403, auth_token_status_text(AUTH_TOKEN_MALFORMED));
+        return -1;
+    }
+    *sub = check_token(app, conn, token, ip);
+    return *sub ? 0 : -1;
+}
+
 /* ---- the routes ---------------------------------------------------------------------------- */
 
 void viewing_route(app_t *app, http_conn_t *conn, const http_request_t *req, char *path)
@@ -366,16 +384,8 @@ void viewing_route(app_t *app, http_conn_t *conn, const http_request_t *req, cha
         return;
     }
     if (!strncmp(path, "/live/", 6)) {
-        char token[AUTH_TOKEN_MAX + 1];
-        int found = http_query_get(req->query, "token", token, sizeof(token));
-        if (found == -ENOENT) {
-            serve_live(app, conn, req, path + 6, NULL);
-            return;
-        }
-        const subscriber_t *sub = found < 0 ? NULL : check_token(app, conn, token, ip);
-        if (found < 0)
-            refuse(conn, 403, auth_token_status_text(AUTH_TOKEN_MALFORMED));
-        if (sub)
+        const subscriber_t *sub = NULL;
+        if (query_token(app, conn, req, ip, &sub) == 0)
             serve_live(app, conn, req, path + 6, sub);
         return;
     }
@@ -390,17 +400,12 @@ void viewing_route(app_t *app, http_conn_t *conn, const http_request_t *req, cha
         return;
     }
     if (!strncmp(path, "/get/", 5)) {
-        char token[AUTH_TOKEN_MAX + 1];
-        int found = http_query_get(req->query, "token", token, sizeof(token));
-        if (found == -ENOENT) {
-            serve_login(app, conn, req, path + 5, ip);
-            return;
-        }
-        const subscriber_t *sub = found < 0 ? NULL : check_token(app, conn, token, ip);
-        if (found < 0)
-            refuse(conn, 403, auth_token_status_text(AUTH_TOKEN_MALFORMED));
-        if (sub)
+        const subscriber_t *sub = NULL;
+        int rc = query_token(app, conn, req, ip, &sub);
+        if (rc == 0 && sub)
             serve_get(app, conn, req, path + 5, sub);
+        else if (rc == 0)
+            serve_login(app, conn, req, path + 5, ip);
         return;
     }
     http_respond_text(conn, 404, "not found");

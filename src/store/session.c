@@ -171,7 +171,9 @@ int store_session_end(store_t *store, int64_t id, int64_t now_ms, const char *re
     int rc = store_tx_begin(store);
     if (rc == 0) {
         rc = store_exec(store,
-                        "UPDATE sessions SET ended_at = ?2, end_reason = ?3, bytes = ?4 "
+                        /* bytes only grows: a kick from elsewhere passes 0 */
+                        "UPDATE sessions SET ended_at = ?2, end_reason = ?3, "
+                        "bytes = CASE WHEN ?4 > bytes THEN ?4 ELSE bytes END "
                         "WHERE id = ?1 AND ended_at = 0",
                         args, ARRAY_SIZE(args), &changes);
         if (rc == 0 && changes == 0) {

@@ -121,7 +121,8 @@ int store_session_begin(store_t *store, store_session_t *session, int64_t max_st
  * for each id (one transaction). */
 int store_session_touch(store_t *store, const int64_t *ids, const int64_t *bytes, size_t count, int64_t now_ms);
 /* Ends one session (no-op if it already ended; -ENOENT if there is no such
- * id). Bumps the revision when it ended it. */
+ * id). bytes only raises the count the heartbeats kept, so 0 keeps it.
+ * Bumps the revision when it ended it. */
 int store_session_end(store_t *store, int64_t id, int64_t now_ms, const char *reason, int64_t bytes);
 /* Ends every running session of a subscriber (revocation). Bumps the
  * revision when it ended any. */

@@ -170,7 +170,9 @@ static void test_long_target_is_414(void **state)
 {
     (void)state;
     size_t n = HTTP_MAX_TARGET + 1;
-    char *text = malloc(n + 64);
+    /* Static, not malloc'd: gcc 12 with ASan at -O2 misjudges the bounds of
+     * the heap copy (-Warray-bounds). */
+    static char text[HTTP_MAX_TARGET + 1 + 64];
     memcpy(text, "GET /", 5);
     memset(text + 5, 'a', n - 1);
     strcpy(text + 4 + n, " HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -179,7 +181,6 @@ static void test_long_target_is_414(void **state)
     strcat(text, " HTTP/1.1\r\nHost: a\r\n\r\n"); /* exactly 8 KiB is fine */
     assert_true(parse(text, NULL) > 0);
     assert_int_equal(req.target.len, HTTP_MAX_TARGET);
-    free(text);
 }
 
 static void test_long_request_line_rejected_before_it_ends(void **state)

@@ -20,7 +20,7 @@
 #             in turn (the order alternating), BENCH_ROUNDS rounds; plus the
 #             username/password form against antenne at the first N
 # Prints a table of medians over the rounds: requests/s, p50 and p99 latency,
-# errors, server CPU ms per request (/proc/PID/stat over the run), other CPU%
+# errors, server CPU ms per request and its kernel share (/proc/PID/stat over the run), other CPU%
 # (the rest of the machine), the antenne/nginx ratios, and the goal line.
 #
 # antenne limits /playlist.m3u and /get/ to 10 requests a second per client
@@ -225,7 +225,7 @@ read -r code _ _ _ < <(curl_get 127.3.0.1 "$token_path" "$out/playlist-token.m3u
 [[ $code == 200 ]] || die "GET $token_path: HTTP $code"
 check_playlist "$out/playlist-token.m3u" "token form"
 body_bytes=$(stat -c %s "$out/playlist-token.m3u")
-note "playlist: $(wc -l <"$out/playlist-token.m3u") lines, $channels entries, $body_bytes bytes"
+note "body: $(wc -l <"$out/playlist-token.m3u") lines, $channels entries, $body_bytes bytes"
 
 curl_token=()
 for ((i = 0; i < curl_n; i++)); do
@@ -308,6 +308,17 @@ curl -sf --max-time 5 -o "$TMP/ngx.m3u" "http://127.0.0.1:$NGX_PORT$token_path" 
 cmp -s "$TMP/ngx.m3u" "$out/playlist-token.m3u" || die "nginx serves other bytes than antenne's playlist"
 note "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///') pid $NGX_PID on port $NGX_PORT"
 
+# pids_sys_ticks PID... -> stime of those processes (all threads), in clock ticks: the kernel's share (the socket
+# writes, for antenne; sendfile, for nginx)
+pids_sys_ticks() {
+    local pid t sum=0
+    for pid in "$@"; do
+        t=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $13 }') || t=0
+        sum=$((sum + ${t:-0}))
+    done
+    echo "$sum"
+}
+
 # ---- wrk runs --------------------------------------------------------------------------------------------
 declare -A R # R[CELL/TARGET/ROUND/FIELD]; CELL = FORM/CONNS
 
@@ -321,13 +332,15 @@ server_pids() {
 
 # run_wrk CELL TARGET ROUND PATH -> one wrk run, its figures in R
 run_wrk() {
-    local cell=$1 tgt=$2 round=$3 path=$4 port=$PORT c=${1##*/} log cpu0 cpu1 busy0 busy1 pids line
+    local cell=$1 tgt=$2 round=$3 path=$4 port=$PORT c=${1##*/} log cpu0 cpu1 sys0 sys1 busy0 busy1 pids line
     [[ $tgt == nginx ]] && port=$NGX_PORT
     log=$out/wrk-${cell//\//-}-$tgt-$round.txt
     pids=$(server_pids "$tgt")
     note "round $round: ${cell%/*}, $c connection(s), $tgt: wrk -t1 -c$c -d${duration}s --latency"
     # shellcheck disable=SC2086
     cpu0=$(pids_cpu_ticks $pids)
+    # shellcheck disable=SC2086
+    sys0=$(pids_sys_ticks $pids)
     busy0=$(busy_ticks)
     timeout $((duration + 40)) /usr/bin/time -f '%U %S' -o "$log.time" \
         env LD_PRELOAD="$SHIM" SRCADDR_COUNT="$src_addrs" \
@@ -335,9 +348,11 @@ run_wrk() {
         "http://127.0.0.1:$port$path" >"$log" 2>&1 || note "wrk exited with an error (see $log)"
     # shellcheck disable=SC2086
     cpu1=$(pids_cpu_ticks $pids)
+    # shellcheck disable=SC2086
+    sys1=$(pids_sys_ticks $pids)
     busy1=$(busy_ticks)
     grep -q '^RESULT' "$log" || { cat "$log" >&2; die "wrk printed no RESULT line"; }
-    line=$(awk -v t0="$cpu0" -v t1="$cpu1" -v b0="$busy0" -v b1="$busy1" -v hz="$hz" \
+    line=$(awk -v t0="$cpu0" -v t1="$cpu1" -v s0="$sys0" -v s1="$sys1" -v b0="$busy0" -v b1="$busy1" -v hz="$hz" \
         -v wt="$(tail -n 1 "$log.time" 2>/dev/null)" '
         /^RESULT/ {
             for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -346,22 +361,23 @@ run_wrk() {
             srv = (t1 - t0) / hz
             other = (b1 - b0) / hz - srv - (w[1] + w[2])
             n = v["requests"]
-            printf "%.1f %.3f %.3f %d %.3f %.0f %.0f %d\n", n / s, v["p50_us"] / 1000, v["p99_us"] / 1000,
-                v["errors"], (n > 0 ? 1000 * srv / n : 0), 100 * (w[1] + w[2]) / s,
+            printf "%.1f %.3f %.3f %d %.3f %.3f %.0f %.0f %d\n", n / s, v["p50_us"] / 1000, v["p99_us"] / 1000,
+                v["errors"], (n > 0 ? 1000 * srv / n : 0), (n > 0 ? 1000 * (s1 - s0) / hz / n : 0),
+                100 * (w[1] + w[2]) / s,
                 (other > 0 ? 100 * other / s : 0), (n > 0 ? v["bytes"] / n : 0)
         }' "$log")
     local -a f
     local i=0 field k=$cell/$tgt/$round
     read -r -a f <<<"$line"
-    for field in rps p50 p99 err cpu wcpu ocpu size; do
+    for field in rps p50 p99 err cpu sys wcpu ocpu size; do
         R[$k/$field]=${f[i]}
         i=$((i + 1))
     done
     if [[ $tgt == antenne ]]; then
         kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$SERVER_LOG" >&2; die "antenne exited during the run"; }
     fi
-    printf "%-5s %-8s %-8s %5s %11s %8s %8s %7s %10s %8s %10s %9s\n" "$round" "${cell%/*}" "$tgt" "$c" \
-        "${R[$k/rps]}" "${R[$k/p50]}" "${R[$k/p99]}" "${R[$k/err]}" "${R[$k/cpu]}" "${R[$k/wcpu]}" \
+    printf "%-5s %-8s %-8s %5s %11s %8s %8s %7s %10s %10s %8s %10s %9s\n" "$round" "${cell%/*}" "$tgt" "$c" \
+        "${R[$k/rps]}" "${R[$k/p50]}" "${R[$k/p99]}" "${R[$k/err]}" "${R[$k/cpu]}" "${R[$k/sys]}" "${R[$k/wcpu]}" \
         "${R[$k/ocpu]}" "${R[$k/size]}" >>"$raw"
 }
 
@@ -383,8 +399,8 @@ med() {
 }
 
 raw=$out/runs.txt
-printf "%-5s %-8s %-8s %5s %11s %8s %8s %7s %10s %8s %10s %9s\n" round form target conns "requests/s" "p50 ms" \
-    "p99 ms" errors "CPU ms/req" "wrk CPU%" "other CPU%" "bytes/req" >"$raw"
+printf "%-5s %-8s %-8s %5s %11s %8s %8s %7s %10s %10s %8s %10s %9s\n" round form target conns "requests/s" "p50 ms" \
+    "p99 ms" errors "CPU ms/req" "sys ms/req" "wrk CPU%" "other CPU%" "bytes/req" >"$raw"
 
 # The server's CPU while nothing is asked of it (2,000 idle channels' timers): subtracted from nothing, shown.
 idle0=$(pids_cpu_ticks "$SERVER_PID")
@@ -439,15 +455,16 @@ echo "load average $load_start at the start of the runs, $load_end at the end; a
 echo "set up in $setup_s s ($setup))"
 echo "wrk -t1 -d${duration}s --latency, Connection: close from $src_addrs rotating 127.1.x.y source addresses (antenne's"
 echo "playlist rate limit is per address), $rounds round(s), medians. CPU ms/req: the server's CPU time over the run /"
-echo "requests. other CPU%: every other process on the machine (high means a disturbed run). every run: $raw"
+echo "requests (sys: its kernel share, the socket writes). other CPU%: every other process on the machine (high means"
+echo "a disturbed run). p50 a/n: antenne's p50 / nginx's; r/s n/a: nginx's requests/s / antenne's. every run: $raw"
 echo
 echo "curl, one request per connection (time_total, ms):"
 echo "  token form:              $(fmt_list "${curl_token[@]}")  (median $(median "${curl_token[@]}" | awk '{ printf "%.2f", $1 * 1000 }'))"
 echo "  username/password, 1st:  $(awk -v t="$login_first" 'BEGIN { printf "%.2f", t * 1000 }')  (argon2id)"
 echo "  username/password, then: $(fmt_list "${curl_login[@]}")  (median $(median "${curl_login[@]}" | awk '{ printf "%.2f", $1 * 1000 }'))"
 echo
-printf "%-8s %-8s %5s %11s %8s %8s %7s %11s %10s %13s %13s\n" form target conns "requests/s" "p50 ms" "p99 ms" \
-    errors "CPU ms/req" "other CPU%" "p50 a/n" "r/s n/a"
+printf "%-8s %-8s %5s %11s %8s %8s %7s %11s %11s %10s %9s %9s\n" form target conns "requests/s" "p50 ms" "p99 ms" \
+    errors "CPU ms/req" "sys ms/req" "other CPU%" "p50 a/n" "r/s n/a"
 for cell in "${cells[@]}"; do
     form=${cell%/*}
     c=${cell##*/}
@@ -461,9 +478,9 @@ for cell in "${cells[@]}"; do
         fi
         errs=0
         for ((r = 1; r <= rounds; r++)); do errs=$((errs + ${R[$cell/$tgt/$r/err]:-0})); done
-        printf "%-8s %-8s %5s %11.1f %8.2f %8.2f %7s %11.2f %10.0f %13s %13s\n" "$form" "$tgt" "$c" \
+        printf "%-8s %-8s %5s %11.1f %8.2f %8.2f %7s %11.2f %11.2f %10.0f %9s %9s\n" "$form" "$tgt" "$c" \
             "$(med "$cell" "$tgt" rps)" "$(med "$cell" "$tgt" p50)" "$(med "$cell" "$tgt" p99)" "$errs" \
-            "$(med "$cell" "$tgt" cpu)" "$(med "$cell" "$tgt" ocpu)" "$r1" "$r2"
+            "$(med "$cell" "$tgt" cpu)" "$(med "$cell" "$tgt" sys)" "$(med "$cell" "$tgt" ocpu)" "$r1" "$r2"
     done
 done
 c=${conn_list[0]}

@@ -24,8 +24,9 @@ typedef struct admin_playlist {
 /* The M3U playlist of channels, in the order given. Appends to out. */
 void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, const admin_playlist_t *options,
                         strbuf_t *out);
-/* The channel's id in playlists and the EPG: its tvg_id, else its name. */
-const char *admin_epg_id(const channel_config_t *config);
+/* The channel's id in playlists and the EPG: its tvg_id, else "NAME.antenne"
+ * written into buf (80 bytes hold any). */
+const char *admin_epg_id(const channel_config_t *config, char *buf, size_t size);
 
 /* ---- body.c: JSON request bodies ------------------------------------------------- */
 

@@ -3,6 +3,8 @@
 // (Kodi PVR IPTV Simple, TiviMate, VLC): #EXTINF with tvg-* attributes.
 #include "admin/admin.h"
 
+#include <stdio.h>
+
 /* Attribute values are double-quoted: a quote inside would end them early,
  * and a line break would start a new line of the playlist. */
 static void append_clean(strbuf_t *out, const char *value, bool in_quotes)
@@ -24,7 +26,14 @@ static void append_attr(strbuf_t *out, const char *name, const char *value)
     strbuf_puts(out, "\"");
 }
 
-const char *admin_epg_id(const channel_config_t *c) { return c->tvg_id && *c->tvg_id ? c->tvg_id : c->name; }
+const char *admin_epg_id(const channel_config_t *c, char *buf, size_t size)
+{
+    if (c->tvg_id && *c->tvg_id)
+        return c->tvg_id;
+    /* XMLTV ids are dotted names (RFC 2838 style; tv_validate_file insists). */
+    snprintf(buf, size, "%s.antenne", c->name);
+    return buf;
+}
 
 void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, const admin_playlist_t *options,
                         strbuf_t *out)
@@ -38,7 +47,8 @@ void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, c
         const channel_config_t *c = channels[i];
         const char *title = c->title && *c->title ? c->title : c->name;
         strbuf_puts(out, "#EXTINF:-1");
-        append_attr(out, "tvg-id", admin_epg_id(c));
+        char id[80];
+        append_attr(out, "tvg-id", admin_epg_id(c, id, sizeof(id)));
         append_attr(out, "tvg-name", title);
         append_attr(out, "tvg-logo", c->logo);
         if (c->number > 0)

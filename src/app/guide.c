@@ -57,7 +57,8 @@ static int guide_channels_copy(guide_channels_t *g, const channel_config_t *cons
         const channel_config_t *c = configs[i];
         char **s = &g->strings[i * 4];
         s[0] = strdup(c->name);
-        s[1] = strdup(admin_epg_id(c));
+        char id[80];
+        s[1] = strdup(admin_epg_id(c, id, sizeof(id)));
         s[2] = strdup(c->title && *c->title ? c->title : c->name);
         s[3] = dup_or_null(c->logo);
         if (!s[0] || !s[1] || !s[2])

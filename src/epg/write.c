@@ -340,6 +340,25 @@ static int guide_programme(void *ctx, const store_programme_t *p)
     return epg_writer_programme(g->writer, g->channels[g->at].id, p);
 }
 
+/* Which of the channels have programmes: store_epg_each gives them in the
+ * order of `names`, so a cursor finds each one's index. */
+typedef struct presence {
+    const char **names;
+    size_t count;
+    size_t at;
+    bool *listed;
+} presence_t;
+
+static int mark_present(void *ctx, const store_programme_t *programme)
+{
+    presence_t *p = ctx;
+    while (p->at < p->count && strcmp(p->names[p->at], programme->channel) != 0)
+        p->at++;
+    if (p->at < p->count)
+        p->listed[p->at] = true;
+    return 0;
+}
+
 int epg_write_guide(store_t *store, const epg_out_channel_t *channels, size_t count, int64_t from, int64_t to,
                     bool gzip, epg_sink_fn sink, void *ctx, char *err, size_t err_size)
 {
@@ -355,8 +374,9 @@ int epg_write_guide(store_t *store, const epg_out_channel_t *channels, size_t co
      * and an SD channel sharing a tvg_id share a guide). */
     epg_out_channel_t *unique = calloc(count ? count : 1, sizeof(*unique));
     const char **names = calloc(count ? count : 1, sizeof(*names));
+    bool *listed = calloc(count ? count : 1, sizeof(*listed));
     size_t n = 0;
-    if (!unique || !names)
+    if (!unique || !names || !listed)
         rc = -ENOMEM;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         if (!channels[i].id || !*channels[i].id || !channels[i].name)
@@ -368,8 +388,24 @@ int epg_write_guide(store_t *store, const epg_out_channel_t *channels, size_t co
             continue;
         unique[n] = channels[i];
         names[n++] = channels[i].name;
-        rc = epg_writer_channel(w, &channels[i]);
     }
+    /* Only channels with programmes in the window are listed: the XMLTV
+     * project's validator (tv_validate_file) refuses a channel without any. */
+    if (rc == 0 && n > 0) {
+        presence_t p = {.names = names, .count = n, .listed = listed};
+        rc = store_epg_each(store, names, n, from, to, mark_present, &p);
+        if (rc != 0)
+            snprintf(err, err_size, "reading the guide: %s", store_last_error(store));
+    }
+    size_t kept = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!listed[i])
+            continue;
+        unique[kept] = unique[i];
+        names[kept++] = names[i];
+        rc = epg_writer_channel(w, &unique[kept - 1]);
+    }
+    n = kept;
     if (rc == 0 && n > 0) {
         guide_t g = {.writer = w, .channels = unique, .count = n};
         rc = store_epg_each(store, names, n, from, to, guide_programme, &g);
@@ -385,5 +421,6 @@ int epg_write_guide(store_t *store, const epg_out_channel_t *channels, size_t co
         snprintf(err, err_size, "writing the guide: %s", strerror(rc < 0 ? -rc : EIO));
     free(unique);
     free(names);
+    free(listed);
     return rc;
 }

@@ -404,6 +404,20 @@ static bool copy_attr(parser_t *p, char *dst, size_t max, size_t *len, const cha
     return true;
 }
 
+static void on_text(void *data, const XML_Char *s, int len)
+{
+    parser_t *p = data;
+    if (p->failed || !p->capture || p->depth != p->capture_depth)
+        return;
+    if (*p->capture_len + (size_t)len > p->capture_max) {
+        FAIL(p, "%s is longer than %zu bytes", p->capture_what, p->capture_max);
+        return;
+    }
+    memcpy(p->capture + *p->capture_len, s, (size_t)len);
+    *p->capture_len += (size_t)len;
+    p->capture[*p->capture_len] = '\0';
+}
+
 static void capture_start(parser_t *p, text_t *t, const char *what)
 {
     t->len = 0;
@@ -414,6 +428,9 @@ static void capture_start(parser_t *p, text_t *t, const char *what)
     p->capture_max = EPG_TEXT_MAX;
     p->capture_depth = p->depth;
     p->capture_what = what;
+    /* Text is reported only while there is some to keep: expat then skips
+     * the rest (indentation, credits...) without calling us. */
+    XML_SetCharacterDataHandler(p->xml, on_text);
 }
 
 /* Trims the gathered text; an element with only whitespace counts as absent. */
@@ -433,20 +450,7 @@ static void capture_end(parser_t *p)
     *p->capture_len = n;
     *p->capture_set = n > 0;
     p->capture = NULL;
-}
-
-static void on_text(void *data, const XML_Char *s, int len)
-{
-    parser_t *p = data;
-    if (p->failed || !p->capture || p->depth != p->capture_depth)
-        return;
-    if (*p->capture_len + (size_t)len > p->capture_max) {
-        FAIL(p, "%s is longer than %zu bytes", p->capture_what, p->capture_max);
-        return;
-    }
-    memcpy(p->capture + *p->capture_len, s, (size_t)len);
-    *p->capture_len += (size_t)len;
-    p->capture[*p->capture_len] = '\0';
+    XML_SetCharacterDataHandler(p->xml, NULL);
 }
 
 static void channel_start(parser_t *p, const XML_Char **atts)
@@ -852,7 +856,6 @@ static int parse(input_t *in, const epg_xmltv_handler_t *handler, epg_xmltv_stat
     p->err_size = err_size;
     XML_SetUserData(xml, p);
     XML_SetElementHandler(xml, on_start, on_end);
-    XML_SetCharacterDataHandler(xml, on_text);
     XML_SetXmlDeclHandler(xml, on_xml_decl);
     XML_SetEntityDeclHandler(xml, on_entity_decl);
     XML_SetSkippedEntityHandler(xml, on_skipped_entity);

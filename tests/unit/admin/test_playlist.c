@@ -102,7 +102,7 @@ static void test_missing_values_give_empty_attributes_and_no_number(void **state
     channel_config_t *ch[] = {make("bare", NULL, 0, NULL, NULL, NULL)};
     char *m3u = render(ch, 1, "http://h");
     assert_string_equal(m3u, "#EXTM3U\n"
-                             "#EXTINF:-1 tvg-id=\"bare\" tvg-name=\"bare\" tvg-logo=\"\" group-title=\"\",bare\n"
+                             "#EXTINF:-1 tvg-id=\"bare.antenne\" tvg-name=\"bare\" tvg-logo=\"\" group-title=\"\",bare\n"
                              "http://h/live/bare.ts\n");
     free(m3u);
     destroy(ch, 1);

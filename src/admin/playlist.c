@@ -6,24 +6,28 @@
 #include <stdio.h>
 
 /* Attribute values are double-quoted: a quote inside would end them early,
- * and a line break would start a new line of the playlist. */
+ * and a line break would start a new line of the playlist. Clean runs are
+ * copied whole: a playlist of thousands of channels is mostly such runs. */
 static void append_clean(strbuf_t *out, const char *value, bool in_quotes)
 {
-    for (const char *c = value ? value : ""; *c; c++) {
-        char ch = *c;
-        if ((unsigned char)ch < 0x20 || ch == 0x7f)
-            ch = ' ';
-        else if (ch == '"' && in_quotes)
-            ch = '\'';
-        strbuf_append(out, &ch, 1);
+    const char *run = value ? value : "";
+    for (const char *c = run;; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (ch >= 0x20 && ch != 0x7f && !(ch == '"' && in_quotes))
+            continue;
+        strbuf_append(out, run, (size_t)(c - run));
+        if (ch == '\0')
+            return;
+        strbuf_append(out, ch == '"' ? "'" : " ", 1);
+        run = c + 1;
     }
 }
 
 static void append_attr(strbuf_t *out, const char *name, const char *value)
 {
-    strbuf_printf(out, " %s=\"", name);
+    strbuf_puts(out, name);
     append_clean(out, value, true);
-    strbuf_puts(out, "\"");
+    strbuf_append(out, "\"", 1);
 }
 
 const char *admin_epg_id(const channel_config_t *c, char *buf, size_t size)
@@ -40,24 +44,35 @@ void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, c
 {
     strbuf_puts(out, "#EXTM3U");
     if (options->epg_url)
-        append_attr(out, "x-tvg-url", options->epg_url);
+        append_attr(out, " x-tvg-url=\"", options->epg_url);
     strbuf_puts(out, "\n");
-    const char *prefix = options->path_prefix ? options->path_prefix : "";
-    for (size_t i = 0; i < count; i++) {
+    /* What every stream URL starts with, and ends with. */
+    strbuf_t stem;
+    strbuf_init(&stem);
+    strbuf_printf(&stem, "%s%s/live/", options->base_url, options->path_prefix ? options->path_prefix : "");
+    const char *suffix = options->hls ? "/index.m3u8\n" : ".ts\n";
+    for (size_t i = 0; i < count && !stem.failed; i++) {
         const channel_config_t *c = channels[i];
         const char *title = c->title && *c->title ? c->title : c->name;
-        strbuf_puts(out, "#EXTINF:-1");
         char id[80];
-        append_attr(out, "tvg-id", admin_epg_id(c, id, sizeof(id)));
-        append_attr(out, "tvg-name", title);
-        append_attr(out, "tvg-logo", c->logo);
-        if (c->number > 0)
-            strbuf_printf(out, " tvg-chno=\"%lld\"", (long long)c->number);
-        append_attr(out, "group-title", c->group);
+        append_attr(out, "#EXTINF:-1 tvg-id=\"", admin_epg_id(c, id, sizeof(id)));
+        append_attr(out, " tvg-name=\"", title);
+        append_attr(out, " tvg-logo=\"", c->logo);
+        if (c->number > 0) {
+            char number[24];
+            snprintf(number, sizeof(number), "%lld", (long long)c->number);
+            append_attr(out, " tvg-chno=\"", number);
+        }
+        append_attr(out, " group-title=\"", c->group);
         /* After the comma the title runs to the end of the line. */
-        strbuf_puts(out, ",");
+        strbuf_append(out, ",", 1);
         append_clean(out, title, false);
-        strbuf_printf(out, "\n%s%s/live/%s%s\n", options->base_url, prefix, c->name,
-                      options->hls ? "/index.m3u8" : ".ts");
+        strbuf_append(out, "\n", 1);
+        strbuf_append(out, stem.data, stem.len);
+        strbuf_puts(out, c->name);
+        strbuf_puts(out, suffix);
     }
+    if (stem.failed)
+        out->failed = true;
+    strbuf_free(&stem);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <sodium.h>
 
@@ -481,6 +482,62 @@ static void test_ipv6_spellings_agree(void **state)
     auth_keyring_free(keyring);
 }
 
+/* The text MACed for an IPv6 address is RFC 5952's, whatever the spelling. */
+static void test_ipv6_text_is_rfc5952(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"::", "::"},
+        {"::1", "::1"},
+        {"1::", "1::"},
+        {"1:0:0:0:0:0:0:0", "1::"},
+        {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"}, /* one zero group stays */
+        {"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},          /* the longest run */
+        {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},    /* the first of equal runs */
+        {"0:0:1:0:0:0:0:0", "0:0:1::"},
+        {"0:1:0:1:0:1:0:1", "0:1:0:1:0:1:0:1"},
+        {"ABCD:EF01:2345:6789:ABCD:EF01:2345:6789", "abcd:ef01:2345:6789:abcd:ef01:2345:6789"},
+        {"2001:0db8:00a0:0b00:0000:0000:0000:0c00", "2001:db8:a0:b00::c00"},
+        {"::1.2.3.4", "::102:304"},                       /* IPv4-compatible: plain IPv6 */
+        {"::fffe:1.2.3.4", "::fffe:102:304"},
+        {"::ffff:0:0", "0.0.0.0"},                        /* IPv4-mapped: the IPv4 address */
+        {"::ffff:255.255.255.255", "255.255.255.255"},
+        {"::ffff:10.0.0.1", "10.0.0.1"},
+    };
+    uint8_t secret[AUTH_KEY_BYTES];
+    key_bytes(secret, 1);
+    auth_keyring_t *keyring = keyring_with(1, 1);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char token[AUTH_TOKEN_MAX], want[AUTH_TOKEN_MAX];
+        sign(keyring, 5, LATER, cases[i][0], token);
+        reference_token(1, 1, secret, 5, LATER, 1, cases[i][1], want);
+        if (strcmp(token, want) != 0)
+            fail_msg("'%s' is not MACed as '%s'", cases[i][0], cases[i][1]);
+    }
+    /* Where glibc's inet_ntop writes hex only, it writes RFC 5952 too: the
+     * same text for random addresses, zero groups frequent. */
+    uint32_t seed = 1;
+    for (int n = 0; n < 20000; n++) {
+        struct in6_addr a;
+        for (int g = 0; g < 8; g++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned v = (seed >> 8) & 0xffff;
+            v = (seed >> 28) < 8 ? 0 : (seed >> 28) < 10 ? v & 0xf : v;
+            a.s6_addr[2 * g] = (uint8_t)(v >> 8);
+            a.s6_addr[2 * g + 1] = (uint8_t)v;
+        }
+        char text[INET6_ADDRSTRLEN], token[AUTH_TOKEN_MAX], want[AUTH_TOKEN_MAX];
+        assert_non_null(inet_ntop(AF_INET6, &a, text, sizeof(text)));
+        if (strchr(text, '.'))
+            continue;
+        sign(keyring, 5, LATER, text, token);
+        reference_token(1, 1, secret, 5, LATER, 1, text, want);
+        if (strcmp(token, want) != 0)
+            fail_msg("'%s' (inet_ntop) is MACed as some other text", text);
+    }
+    auth_keyring_free(keyring);
+}
+
 /* ---- texts and keys -------------------------------------------------------------------- */
 
 static void test_status_texts(void **state)
@@ -545,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_unbound_works_from_anywhere),
         cmocka_unit_test(test_ipv4_mapped_is_ipv4),
         cmocka_unit_test(test_ipv6_spellings_agree),
+        cmocka_unit_test(test_ipv6_text_is_rfc5952),
         cmocka_unit_test(test_status_texts),
         cmocka_unit_test(test_key_from_hex),
     };

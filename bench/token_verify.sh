@@ -11,7 +11,8 @@
 # CPU's SHA extensions where it has them; libsodium's SHA-256 is portable C).
 #
 # Environment (all optional):
-#   BENCH_SECONDS=2     seconds per case
+#   BENCH_SECONDS=2     seconds per case, all rounds together
+#   BENCH_ROUNDS=8      rounds the cases take turns in (figures: median of them)
 #   BENCH_TOKENS=1024   distinct tokens cycled through
 #   BENCH_CPU=1         CPU to pin to (default: the last one)
 set -euo pipefail
@@ -19,7 +20,7 @@ set -euo pipefail
 prog=token_verify
 die() { echo "$prog: $*" >&2; exit 1; }
 if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
-    sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0"
     exit 0
 fi
 
@@ -42,6 +43,7 @@ if ldd "$exe" 2>/dev/null | grep -q libasan; then
 fi
 
 seconds=${BENCH_SECONDS:-2}
+rounds=${BENCH_ROUNDS:-8}
 tokens=${BENCH_TOKENS:-1024}
 cpus=$(nproc)
 cpu=${BENCH_CPU:-$((cpus - 1))}
@@ -51,7 +53,7 @@ command -v taskset >/dev/null && pin=(taskset -c "$cpu")
 echo "$prog: $(uname -m), $cpus CPUs, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //')," \
      "libsodium $(pkg-config --modversion libsodium 2>/dev/null || echo '?'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ ${#pin[@]} -gt 0 ]] && echo "$prog: pinned to CPU $cpu"
-"${pin[@]}" "$exe" --seconds "$seconds" --tokens "$tokens"
+"${pin[@]}" "$exe" --seconds "$seconds" --rounds "$rounds" --tokens "$tokens"
 
 if command -v openssl >/dev/null; then
     # "sha256  273920.83k" is thousands of bytes a second over 64-byte inputs.

@@ -245,7 +245,7 @@ static void login_failed(app_t *app, http_conn_t *conn, const char *name, const 
 {
     char key[80];
     snprintf(key, sizeof(key), "user:%s", name);
-    uint64_t now = clock_wall_ms();
+    uint64_t now = clock_mono_us() / 1000; /* locks run on the monotonic clock: a stepped wall clock moves none */
     uint64_t a = auth_lockout_fail(app->lockout, key, now);
     uint64_t b = auth_lockout_fail(app->lockout, ip, now);
     if (a || b)
@@ -297,7 +297,7 @@ static void serve_login(app_t *app, http_conn_t *conn, const http_request_t *req
     }
     char key[80];
     snprintf(key, sizeof(key), "user:%s", name);
-    uint64_t now = clock_wall_ms();
+    uint64_t now = clock_mono_us() / 1000;
     uint64_t locked = MAX(auth_lockout_remaining(app->lockout, key, now), auth_lockout_remaining(app->lockout, ip, now));
     if (locked) {
         char headers[64];
@@ -310,7 +310,7 @@ static void serve_login(app_t *app, http_conn_t *conn, const http_request_t *req
     }
     const subscriber_t *sub = access_subscriber(app->access, name);
     if (sub && sub->password_hash && login_cached(app, sub, password)) {
-        const char *why = access_refusal(sub, ip, (int64_t)(now / 1000));
+        const char *why = access_refusal(sub, ip, (int64_t)(clock_wall_ms() / 1000));
         if (why)
             refuse(conn, 403, why);
         else
@@ -390,7 +390,7 @@ void viewing_route(app_t *app, http_conn_t *conn, const http_request_t *req, cha
         return;
     }
     /* Playlists and guides: rate-limited per address. */
-    if (!auth_ratelimit_allow(app->ratelimit, ip, clock_wall_ms())) {
+    if (!auth_ratelimit_allow(app->ratelimit, ip, clock_mono_us() / 1000)) {
         log_info("auth", "%s: too many playlist requests", ip);
         http_respond(conn, 429, "text/plain; charset=utf-8", "Retry-After: 1\r\n", "too many requests\n", 18);
         return;

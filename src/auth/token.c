@@ -15,8 +15,8 @@
 // where address is the client's address as text when bit 0 is set, else
 // nothing. The address is normalised first (IPv4-mapped IPv6 becomes the
 // dotted quad, other IPv6 the canonical text of RFC 5952), so a dual-stack
-// socket and an IPv4 one agree. 35 bytes make 47 characters: short enough for a URL
-// query, and a 128-bit tag is far beyond what guessing can reach.
+// socket and an IPv4 one agree. 35 bytes make 47 characters: short enough
+// for a URL query, and a 128-bit tag is far beyond what guessing can reach.
 //
 // Verification is the hot path (every segment request of every viewer), so
 // each key keeps its HMAC state with the key already absorbed (the inner and
@@ -27,8 +27,8 @@
 // ns against 210 for a token (measured on the bench machine), because
 // libsodium's decoder is constant-time per character, which a token, public
 // by nature, does not need; only the tag comparison must not leak.
-// bench/token_verify.sh measures the whole: about 1.9 million a second on
-// one core, 90 % of what the two SHA-256 blocks alone allow.
+// bench/token_verify.sh measures the whole: about 1.8 million a second on
+// one core, some 90 % of what the two SHA-256 blocks alone allow.
 #include "auth/auth.h"
 
 #include <arpa/inet.h>

@@ -34,7 +34,30 @@ struct app_session {
     channel_viewer_t *viewer;   /* HTTP-TS, while streaming */
     uint64_t last_seen_ms;
     uint64_t bytes;
+    /* HLS: the player's connections as last seen, to count what they were
+     * sent since (answers to blocking requests come after the request). */
+    struct {
+        uint64_t serial;
+        uint64_t body_bytes;
+    } conns[4];
+    unsigned next_conn;
 };
+
+/* Counts what conn has been sent since the session last saw it. */
+static void count_hls_bytes(app_session_t *s, http_conn_t *conn)
+{
+    uint64_t serial = http_conn_serial(conn), sent = http_conn_body_bytes(conn);
+    for (unsigned i = 0; i < ARRAY_SIZE(s->conns); i++) {
+        if (s->conns[i].serial == serial) {
+            s->bytes += sent - s->conns[i].body_bytes;
+            s->conns[i].body_bytes = sent;
+            return;
+        }
+    }
+    unsigned i = s->next_conn++ % ARRAY_SIZE(s->conns);
+    s->conns[i].serial = serial;
+    s->conns[i].body_bytes = sent;
+}
 
 /* ---- the list ---------------------------------------------------------------------- */
 
@@ -240,7 +263,9 @@ static void begin_hls_done(app_job_t *job)
     channel_t *channel;
     if (!begin_settle(job, &channel))
         return;
+    count_hls_bytes(b->session, job->conn);
     channel_serve_hls(channel, job->conn, &b->req, b->rest);
+    count_hls_bytes(b->session, job->conn);
 }
 
 static int begin(app_t *app, http_conn_t *conn, const http_request_t *req, app_session_t *s,
@@ -304,7 +329,9 @@ void sessions_serve_hls(app_t *app, http_conn_t *conn, const http_request_t *req
             /* Requests that come while the session starts are served too: the
              * player asks for playlist and segments at once. */
             s->last_seen_ms = clock_wall_ms();
+            count_hls_bytes(s, conn);
             channel_serve_hls(channel, conn, req, rest);
+            count_hls_bytes(s, conn);
             return;
         }
     }

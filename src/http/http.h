@@ -159,5 +159,9 @@ bool http_conn_is_head(const http_conn_t *conn);
 void http_conn_close(http_conn_t *conn);
 /* "ip:port" of the peer. */
 const char *http_conn_peer(const http_conn_t *conn);
+/* A number no other connection of the server has had. */
+uint64_t http_conn_serial(const http_conn_t *conn);
+/* Bytes of response bodies queued on the connection so far. */
+uint64_t http_conn_body_bytes(const http_conn_t *conn);
 
 #endif

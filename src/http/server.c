@@ -33,6 +33,7 @@ struct http_server {
     bool listening;
     bool closing;
     unsigned open_handles;
+    uint64_t conn_serial;     /* the last connection's serial */
     char scratch[4096];       /* reads on streaming connections are discarded here */
 };
 
@@ -55,6 +56,8 @@ struct http_conn {
     http_close_fn on_close;
     void *opaque;
     char peer[64];
+    uint64_t serial;          /* unique for the server's life: connections' addresses are reused */
+    uint64_t body_bytes;      /* response bodies queued so far */
 };
 
 /* One response write. Bytes in data[] are ours; blocks are references held
@@ -76,6 +79,8 @@ const http_server_stats_t *http_server_stats(const http_server_t *server) { retu
 uv_stream_t *http_conn_stream(http_conn_t *conn) { return (uv_stream_t *)&conn->tcp; }
 bool http_conn_is_head(const http_conn_t *conn) { return conn->is_head; }
 const char *http_conn_peer(const http_conn_t *conn) { return conn->peer; }
+uint64_t http_conn_serial(const http_conn_t *conn) { return conn->serial; }
+uint64_t http_conn_body_bytes(const http_conn_t *conn) { return conn->body_bytes; }
 
 static void server_handle_closed(uv_handle_t *handle)
 {
@@ -194,6 +199,7 @@ int http_respond(http_conn_t *conn, int status, const char *content_type, const 
         return -EINVAL;
     }
     conn->responding = true;
+    conn->body_bytes += conn->is_head ? 0 : len;
     return conn_write_copy(conn, head, (size_t)n, body, conn->is_head ? 0 : len);
 }
 
@@ -219,6 +225,8 @@ int http_respond_bufs(http_conn_t *conn, int status, const char *content_type, c
     }
     if (conn->is_head)
         buf_count = block_count = 0;
+    else
+        conn->body_bytes += total;
     uv_buf_t iov[HTTP_MAX_BUFS + 1];
     if (buf_count > HTTP_MAX_BUFS) {
         http_conn_close(conn);
@@ -410,6 +418,7 @@ static void server_on_connection(uv_stream_t *listener, int status)
     uv_tcp_init(server->loop, &conn->tcp);
     conn->tcp.data = conn;
     conn->server = server;
+    conn->serial = ++server->conn_serial;
     if (uv_accept(listener, (uv_stream_t *)&conn->tcp) < 0) {
         uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
         return;

@@ -396,3 +396,28 @@ def test_expiry_ends_a_running_stream(server, media):
     assert late <= 1.5, f"the stream ended {late:.2f} s after the subscription expired"
     r = srv.get(f"/t/{token}/live/news.ts")
     assert r.status == 403 and b"expired" in r.body, r
+
+
+def test_hls_sessions_are_audited_with_their_bytes(server, media):
+    srv = server()
+    setup_catalogue(srv, media, [{"name": "alice", "packages": ["basic"]}])
+    token = token_of(playlist_for(srv, "alice"))
+    headers = {"User-Agent": "phone"}
+    pl = http_get(srv.url(f"/t/{token}/live/news/index.m3u8"), headers=headers)
+    assert pl.status == 200, pl
+    sizes = 0
+    for seg in [l for l in pl.text.splitlines() if l.endswith(".ts")][:3]:
+        r = http_get(srv.url(f"/t/{token}/live/news/{seg}"), headers=headers)
+        assert r.status == 200
+        sizes += len(r.body)
+    running = srv.api("GET", "/api/v1/sessions?subscriber=alice").json()["sessions"]
+    assert len(running) == 1 and running[0]["kind"] == "hls", running
+    assert srv.api("DELETE", f"/api/v1/sessions/{running[0]['id']}").status == 204
+    row = [s for s in srv.api("GET", "/api/v1/audit?subscriber=alice").json()["sessions"]
+           if s["id"] == running[0]["id"]][0]
+    # (the first playlist may have waited for the channel's first segment: an
+    # answer that comes after its request, on a connection that then closes,
+    # is not counted)
+    assert row["end_reason"] == "kicked by the operator" and row["bytes"] >= sizes, (row, sizes)
+    # a kick ends the session; the player may start another (disabling the subscriber keeps it out)
+    assert http_get(srv.url(f"/t/{token}/live/news/index.m3u8"), headers=headers).status == 200

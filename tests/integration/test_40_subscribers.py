@@ -421,3 +421,20 @@ def test_hls_sessions_are_audited_with_their_bytes(server, media):
     assert row["end_reason"] == "kicked by the operator" and row["bytes"] >= sizes, (row, sizes)
     # a kick ends the session; the player may start another (disabling the subscriber keeps it out)
     assert http_get(srv.url(f"/t/{token}/live/news/index.m3u8"), headers=headers).status == 200
+
+
+def test_deleting_a_subscriber_ends_their_stream(server, media):
+    srv = server()
+    setup_catalogue(srv, media, [{"name": "alice", "packages": ["basic"]}])
+    token = token_of(playlist_for(srv, "alice"))
+    ts = open_stream(srv.url(f"/t/{token}/live/news.ts"), "stb")
+    ts.read_exact(188 * 100)
+    t0 = time.monotonic()
+    assert srv.api("DELETE", "/api/v1/subscribers/alice").status == 204
+    wait_ended(ts, 3)
+    took = time.monotonic() - t0
+    assert took <= 1.0, f"the stream outlived its subscriber by {took:.3f} s"
+    r = srv.get(f"/t/{token}/live/news.ts")
+    assert r.status == 403 and b"revoked" in r.body, r
+    audit = srv.api("GET", "/api/v1/audit?subscriber=alice").json()["sessions"]
+    assert audit and all(s["ended_at"] for s in audit) and "revoked" in audit[0]["end_reason"], audit

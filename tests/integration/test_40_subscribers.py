@@ -308,6 +308,13 @@ def test_limits_hold_across_a_fleet(server, media, pg_url):
         if cur:
             cur.close()
         cur = nxt
+    # revocation on one server ends the stream on the other within a second
+    t0 = time.monotonic()
+    assert a.api("PATCH", "/api/v1/subscribers/zed", {"enabled": False}).status == 200
+    wait_ended(cur, 3)
+    took = time.monotonic() - t0
+    print(f"fleet revocation: the stream on {('origin-a', 'origin-b')[19 % 2]} ended {took:.3f} s after the change")
+    assert took <= 1.0, f"disabled on one server, the stream on the other ended only after {took:.3f} s"
     cur.close()
 
 

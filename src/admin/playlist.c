@@ -69,7 +69,7 @@ void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, c
         append_clean(out, title, false);
         strbuf_append(out, "\n", 1);
         strbuf_append(out, stem.data, stem.len);
-        strbuf_puts(out, c->name);
+        append_clean(out, c->name, false); /* names are checked when stored; this line holds regardless */
         strbuf_puts(out, suffix);
     }
     if (stem.failed)

@@ -11,14 +11,6 @@
 
 static const char *const limit_policy_names[] = {"refuse-new", "end-oldest", NULL};
 
-static int check_name(const char *value, char *err, size_t err_size)
-{
-    if (parse_name_valid(value))
-        return 0;
-    snprintf(err, err_size, "name: '%.80s' must be 1-64 of a-z, 0-9, '-' and '_'", value);
-    return -EINVAL;
-}
-
 static int check_member(const char *value, char *err, size_t err_size)
 {
     if (parse_name_valid(value))
@@ -107,7 +99,7 @@ static int check_epg_url(const char *value, char *err, size_t err_size)
 
 #define SF(member) offsetof(subscriber_t, member)
 const field_t subscriber_fields[] = {
-    {"name", FIELD_STRING, SF(name), 0, 64, NULL, "username (a-z 0-9 - _)", check_name, 0},
+    {"name", FIELD_STRING, SF(name), 0, 64, NULL, "username (a-z 0-9 - _)", fields_check_name, 0},
     {"password_hash", FIELD_STRING, SF(password_hash), 0, AUTH_PASSWORD_HASH_MAX, NULL, "argon2id hash", NULL,
      FIELD_SECRET | FIELD_READONLY},
     {"enabled", FIELD_BOOL, SF(enabled), 0, 0, NULL, "may watch", NULL, 0},
@@ -130,7 +122,7 @@ const size_t subscriber_field_count = ARRAY_SIZE(subscriber_fields);
 
 #define PF(member) offsetof(package_t, member)
 const field_t package_fields[] = {
-    {"name", FIELD_STRING, PF(name), 0, 64, NULL, "package name (a-z 0-9 - _)", check_name, 0},
+    {"name", FIELD_STRING, PF(name), 0, 64, NULL, "package name (a-z 0-9 - _)", fields_check_name, 0},
     {"title", FIELD_STRING, PF(title), 0, 200, NULL, "name subscribers see", NULL, 0},
     {"channels", FIELD_STRINGS, PF(channels), 0, 10000, NULL, "channel; repeat for more", check_member, 0},
     TIMESTAMPS(package_t),
@@ -139,7 +131,7 @@ const size_t package_field_count = ARRAY_SIZE(package_fields);
 
 #define EF(member) offsetof(epg_source_t, member)
 const field_t epg_source_fields[] = {
-    {"name", FIELD_STRING, EF(name), 0, 64, NULL, "EPG source name (a-z 0-9 - _)", check_name, 0},
+    {"name", FIELD_STRING, EF(name), 0, 64, NULL, "EPG source name (a-z 0-9 - _)", fields_check_name, 0},
     {"url", FIELD_STRING, EF(url), 0, 2000, NULL, "XMLTV file or URL (.xml or .xml.gz)", check_epg_url, 0},
     {"refresh_hours", FIELD_INT, EF(refresh_hours), 0, 720, NULL, "import every N hours; 0: only on request",
      NULL, 0},
@@ -162,7 +154,7 @@ const size_t token_key_field_count = ARRAY_SIZE(token_key_fields);
 
 #define AF(member) offsetof(admin_token_t, member)
 const field_t admin_token_fields[] = {
-    {"name", FIELD_STRING, AF(name), 0, 64, NULL, "token name", check_name, 0},
+    {"name", FIELD_STRING, AF(name), 0, 64, NULL, "token name", fields_check_name, 0},
     {"hash", FIELD_STRING, AF(hash), 0, 64, NULL, "SHA-256 of the token, hex", NULL, FIELD_SECRET},
     TIMESTAMPS(admin_token_t),
 };

@@ -11,14 +11,6 @@
 
 static const char *const lag_policy_names[] = {"skip", "close", NULL};
 
-static int check_name(const char *value, char *err, size_t err_size)
-{
-    if (parse_name_valid(value))
-        return 0;
-    snprintf(err, err_size, "name: '%s' must be 1-64 of a-z, 0-9, '-' and '_'", value);
-    return -EINVAL;
-}
-
 static int check_source(const char *value, char *err, size_t err_size)
 {
     ingest_url_t url;
@@ -32,7 +24,7 @@ static int check_source(const char *value, char *err, size_t err_size)
 #define CF(member) offsetof(channel_config_t, member)
 
 const field_t channel_fields[] = {
-    {"name", FIELD_STRING, CF(name), 0, 64, NULL, "channel name used in URLs (a-z 0-9 - _)", check_name},
+    {"name", FIELD_STRING, CF(name), 0, 64, NULL, "channel name used in URLs (a-z 0-9 - _)", fields_check_name},
     {"title", FIELD_STRING, CF(title), 0, 200, NULL, "name viewers see", NULL},
     {"number", FIELD_INT, CF(number), 0, 99999, NULL, "channel number (tvg-chno)", NULL},
     {"group", FIELD_STRING, CF(group), 0, 200, NULL, "group-title in playlists", NULL},

@@ -143,6 +143,8 @@ void fields_clear(const field_t *fields, size_t count, void *object);
 int fields_copy(const field_t *fields, size_t count, void *dst, const void *src);
 bool fields_equal(const field_t *field, const void *a, const void *b);
 const field_t *fields_find(const field_t *fields, size_t count, const char *name);
+/* The check of a `name` field: parse_name_valid(), with the message. */
+int fields_check_name(const char *value, char *err, size_t err_size);
 
 int strlist_push(strlist_t *list, const char *item);
 void strlist_clear(strlist_t *list);

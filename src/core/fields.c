@@ -201,3 +201,11 @@ const field_t *fields_find(const field_t *fields, size_t count, const char *name
             return &fields[i];
     return NULL;
 }
+
+int fields_check_name(const char *value, char *err, size_t err_size)
+{
+    if (parse_name_valid(value))
+        return 0;
+    snprintf(err, err_size, "name: '%.80s' must be 1-64 of a-z, 0-9, '-' and '_'", value);
+    return -EINVAL;
+}

@@ -23,6 +23,7 @@ test_pkgs=(
     iproute2 procps
     postgresql    # the store's second backend, started privately by scripts/pg-test.sh
     xmltv-util libxmltv-perl libxml2-utils   # tv_validate_file, the XMLTV DTD and xmllint for EPG tests
+    python3-prometheus-client   # its parser reads /metrics in the tests
     chromium nodejs   # hls.js in headless Chromium (tests/browser, playwright-core from npm)
     $(command -v npm >/dev/null 2>&1 || echo npm)   # (NodeSource's nodejs bundles npm and conflicts with Debian's)
 )

@@ -28,6 +28,14 @@ void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, c
  * written into buf (80 bytes hold any). */
 const char *admin_epg_id(const channel_config_t *config, char *buf, size_t size);
 
+/* ---- metrics.c: Prometheus text format ------------------------------------------ */
+
+/* Every channel metric family (counters, gauges, the state) for these
+ * channels. Appends to out. */
+void admin_metrics_channels(channel_t *const *channels, size_t count, strbuf_t *out);
+/* One unlabelled metric with its HELP and TYPE lines. */
+void admin_metric(strbuf_t *out, const char *name, bool counter, const char *help, double value);
+
 /* ---- body.c: JSON request bodies ------------------------------------------------- */
 
 #define ADMIN_BODY_MAX (1024 * 1024)   /* larger bodies are refused */

@@ -327,6 +327,74 @@ void app_base_url(app_t *app, const http_request_t *req, char *out, size_t out_s
     snprintf(out, out_size, "http://%s", host);
 }
 
+/* ---- /metrics -------------------------------------------------------------------------- */
+
+#define LAG_PERIOD_US 100000
+
+static void app_on_lag_timer(uv_timer_t *timer)
+{
+    app_t *app = timer->data;
+    uint64_t now = clock_mono_us();
+    app->lag_last_us = now > app->lag_expected_us ? now - app->lag_expected_us : 0;
+    app->lag_max_us = MAX(app->lag_max_us, app->lag_last_us);
+    app->lag_expected_us = now + LAG_PERIOD_US;
+}
+
+static uint64_t resident_bytes(void)
+{
+    unsigned long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void route_metrics(app_t *app, http_conn_t *conn, const http_request_t *req)
+{
+    if (!access_admin_ok(app->access, req)) {
+        static const char why[] = "an admin token is needed: Authorization: Bearer <token>\n";
+        http_respond(conn, 401, "text/plain; charset=utf-8", "WWW-Authenticate: Bearer realm=\"antenne\"\r\n", why,
+                     sizeof(why) - 1);
+        return;
+    }
+    channel_t **sorted = app_sorted_channels(app);
+    if (!sorted) {
+        http_respond_text(conn, 503, "out of memory");
+        return;
+    }
+    strbuf_t out;
+    strbuf_init(&out);
+    admin_metrics_channels(sorted, app->channel_count, &out);
+    free(sorted);
+    const http_server_stats_t *h = http_server_stats(app->http);
+    admin_metric(&out, "antenne_http_connections_open", false, "HTTP connections open", (double)h->open_connections);
+    admin_metric(&out, "antenne_http_connections_total", true, "HTTP connections accepted", (double)h->connections);
+    admin_metric(&out, "antenne_http_requests_total", true, "HTTP requests", (double)h->requests);
+    admin_metric(&out, "antenne_http_bad_requests_total", true, "malformed HTTP requests", (double)h->bad_requests);
+    admin_metric(&out, "antenne_sessions_running", false, "subscriber sessions running on this server",
+                 (double)sessions_running(app));
+    admin_metric(&out, "antenne_subscribers", false, "subscribers in the database",
+                 (double)app->access->subscriber_count);
+    admin_metric(&out, "antenne_resident_memory_bytes", false, "resident memory of the server",
+                 (double)resident_bytes());
+    admin_metric(&out, "antenne_loop_lag_seconds", false, "how late the event loop ran its last 100 ms timer",
+                 (double)app->lag_last_us / 1e6);
+    admin_metric(&out, "antenne_loop_lag_max_seconds", false, "the longest such delay since the last scrape",
+                 (double)app->lag_max_us / 1e6);
+    app->lag_max_us = 0;
+    strbuf_printf(&out, "# HELP antenne_build_info the running version\n# TYPE antenne_build_info gauge\n"
+                        "antenne_build_info{version=\"%s\"} 1\n", ANTENNE_VERSION);
+    if (out.failed)
+        http_respond_text(conn, 503, "out of memory");
+    else
+        http_respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", "Cache-Control: no-cache\r\n", out.data,
+                     out.len);
+    strbuf_free(&out);
+}
+
 static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *req)
 {
     app_t *app = ctx;
@@ -357,6 +425,8 @@ static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *r
     }
     if (!strcmp(path, "/healthz"))
         http_respond(conn, 200, "text/plain", "Cache-Control: no-cache\r\n", "ok\n", 3);
+    else if (!strcmp(path, "/metrics"))
+        route_metrics(app, conn, req);
     else
         viewing_route(app, conn, req, path);
 }
@@ -377,6 +447,7 @@ static void app_on_signal(uv_signal_t *signal, int signum)
     app->channel_count = 0;
     http_server_close(app->http);
     uv_close((uv_handle_t *)&app->poll_timer, NULL);
+    uv_close((uv_handle_t *)&app->lag_timer, NULL);
     uv_close((uv_handle_t *)&app->sigint, NULL);
     uv_close((uv_handle_t *)&app->sigterm, NULL);
 }
@@ -469,6 +540,10 @@ int app_serve(const app_options_t *options)
     app.poll_timer.data = &app;
     uv_timer_start(&app.poll_timer, app_on_poll_timer, options->poll_ms, options->poll_ms);
     sessions_init(&app);
+    uv_timer_init(app.loop, &app.lag_timer);
+    app.lag_timer.data = &app;
+    app.lag_expected_us = clock_mono_us() + LAG_PERIOD_US;
+    uv_timer_start(&app.lag_timer, app_on_lag_timer, LAG_PERIOD_US / 1000, LAG_PERIOD_US / 1000);
     uv_signal_init(app.loop, &app.sigint);
     uv_signal_init(app.loop, &app.sigterm);
     app.sigint.data = app.sigterm.data = &app;

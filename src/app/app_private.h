@@ -132,6 +132,10 @@ typedef struct app {
     auth_lockout_t *lockout;
     auth_ratelimit_t *ratelimit;
     bool importing;             /* an EPG import runs */
+    uv_timer_t lag_timer;       /* measures how late the loop runs a 100 ms timer */
+    uint64_t lag_expected_us;
+    uint64_t lag_last_us;
+    uint64_t lag_max_us;        /* since the last scrape */
 } app_t;
 
 channel_t *app_find_channel(app_t *app, const char *name, size_t *index);
@@ -188,6 +192,8 @@ void sessions_serve_hls(app_t *app, http_conn_t *conn, const http_request_t *req
 void sessions_recheck(app_t *app);
 /* Ends local sessions whose ids are listed (ended elsewhere). */
 void sessions_ended_elsewhere(app_t *app, const int64_t *ids, size_t count);
+/* The number of running local sessions. */
+size_t sessions_running(app_t *app);
 /* The ids of the running local sessions: a new array. */
 int64_t *sessions_ids(app_t *app, size_t *count);
 /* Ends a local session by id (API kick); false when not here. */

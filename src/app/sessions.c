@@ -378,6 +378,14 @@ bool sessions_kick(app_t *app, int64_t id, const char *reason)
     return false;
 }
 
+size_t sessions_running(app_t *app)
+{
+    size_t n = 0;
+    for (app_session_t *s = app->sessions; s; s = s->next)
+        n += s->id && !s->ended;
+    return n;
+}
+
 int64_t *sessions_ids(app_t *app, size_t *count)
 {
     size_t n = 0;

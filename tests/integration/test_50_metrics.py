@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: MIT
+"""/metrics (issue 5, in part): Prometheus text that a real Prometheus parser
+reads (python3-prometheus-client, Debian's), behind the admin token, with
+values that move as viewers come and go."""
+
+import time
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness import StreamClient, wait_until
+
+
+def scrape(srv):
+    r = srv.get("/metrics", headers={"Authorization": f"Bearer {srv.admin_token}"})
+    assert r.status == 200 and r.headers["content-type"].startswith("text/plain; version=0.0.4"), r
+    samples = {}
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples[(name, tuple(sorted(labels.items())))]
+
+
+def test_metrics_parse_and_move(server, media):
+    srv = server()
+    assert srv.get("/metrics").status == 401
+    srv.add_channel("demo", f"file://{media['demo']}")
+    wait_until(lambda: (srv.channel("demo") or {}).get("state") == "up", 15, what="demo up")
+    before = scrape(srv)
+    assert value(before, "antenne_channel_up", channel="demo") == 1
+    assert value(before, "antenne_channel_state", channel="demo", state="up") == 1
+    assert value(before, "antenne_channel_state", channel="demo", state="down") == 0
+    assert value(before, "antenne_channel_viewers", channel="demo") == 0
+    assert value(before, "antenne_build_info", version="0.1.0") == 1
+    assert value(before, "antenne_resident_memory_bytes") > 1e6
+    assert 0 <= value(before, "antenne_loop_lag_seconds") < 1
+    viewer = StreamClient(srv.url("/live/demo.ts"))
+    viewer.read_exact(188 * 5000)
+    during = scrape(srv)
+    assert value(during, "antenne_channel_viewers", channel="demo") == 1
+    assert value(during, "antenne_channel_output_bytes_total", channel="demo") >= 188 * 5000
+    assert value(during, "antenne_channel_input_bytes_total", channel="demo") > \
+        value(before, "antenne_channel_input_bytes_total", channel="demo")
+    assert value(during, "antenne_channel_input_bitrate_bits", channel="demo") > 1e6
+    assert value(during, "antenne_http_requests_total") > value(before, "antenne_http_requests_total")
+    viewer.close()
+    wait_until(lambda: value(scrape(srv), "antenne_channel_viewers", channel="demo") == 0, 5,
+               what="the viewer gone from the metrics")
+    srv.cli_ok("channel", "set", "demo", "--source", "udp://127.0.0.1:9")  # nobody sends there
+    time.sleep(0.2)
+    wait_until(lambda: value(scrape(srv), "antenne_channel_up", channel="demo") == 0, 10,
+               what="demo no longer up in the metrics")

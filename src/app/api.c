@@ -490,6 +490,18 @@ void api_route(app_t *app, http_conn_t *conn, const http_request_t *req, char *p
             snprintf(action, sizeof(action), "%s", second + 1);
     }
     http_method_t m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
+    if (!strcmp(kind_name, "events") && !name[0] && m == HTTP_GET) {
+        char channel[65], after[24], limit[16];
+        uint64_t after_id = 0, n = 100;
+        bool has_channel = http_query_get(req->query, "channel", channel, sizeof(channel)) >= 0;
+        if ((http_query_get(req->query, "after", after, sizeof(after)) >= 0 &&
+             parse_u64(after, 0, UINT64_MAX / 2, &after_id) < 0) ||
+            (http_query_get(req->query, "limit", limit, sizeof(limit)) >= 0 && parse_u64(limit, 1, APP_EVENTS, &n) < 0))
+            app_respond_error(conn, 400, "after: an event id; limit: 1 to %d", APP_EVENTS);
+        else
+            app_respond_json(conn, 200, events_json(app, has_channel ? channel : NULL, after_id, (size_t)n));
+        return;
+    }
     if (!strcmp(kind_name, "sessions") || !strcmp(kind_name, "audit")) {
         bool audit = kind_name[0] == 'a';
         if (!name[0] && m == HTTP_GET) {

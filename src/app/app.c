@@ -44,7 +44,7 @@ channel_t *app_find_channel(app_t *app, const char *name, size_t *index)
 static void app_apply_channels(app_t *app, const channel_config_t *configs, size_t count)
 {
     channel_options_t options = {app->options.ring_bytes, app->options.flush_ms, app->options.batch_bytes,
-                                 app->options.batch_max_ms};
+                                 app->options.batch_max_ms, events_add, app};
     for (size_t i = 0; i < app->channel_count;) {
         const char *name = channel_config(app->channels[i])->name;
         bool kept = false;

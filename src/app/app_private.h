@@ -73,6 +73,15 @@ int access_admin_token_create(store_t *store, const char *name, char *out, size_
 
 typedef struct app_session app_session_t;
 
+#define APP_EVENTS 1000
+typedef struct app_event {
+    uint64_t id;                /* 1, 2, ...: a client asks for those after the last it saw */
+    uint64_t wall_ms;
+    char channel[65];
+    char kind[16];
+    char message[200];
+} app_event_t;
+
 /* What a channel shows now and next, from the guide. */
 typedef struct app_airing {
     char title[256];
@@ -136,6 +145,8 @@ typedef struct app {
     uint64_t lag_expected_us;
     uint64_t lag_last_us;
     uint64_t lag_max_us;        /* since the last scrape */
+    app_event_t events[APP_EVENTS];
+    uint64_t event_next;        /* events so far */
 } app_t;
 
 channel_t *app_find_channel(app_t *app, const char *name, size_t *index);
@@ -198,6 +209,14 @@ size_t sessions_running(app_t *app);
 int64_t *sessions_ids(app_t *app, size_t *count);
 /* Ends a local session by id (API kick); false when not here. */
 bool sessions_kick(app_t *app, int64_t id, const char *reason);
+
+/* ---- events.c --------------------------------------------------------------------------------- */
+
+/* A channel_event_fn; ctx is the app. */
+void events_add(void *ctx, const char *channel, const char *kind, const char *message);
+/* {"events": [...]}: newest first, of one channel (or all: NULL), with ids
+ * above `after`, at most limit. */
+json_t *events_json(const app_t *app, const char *channel, uint64_t after, size_t limit);
 
 /* ---- api.c: /api/v1 ------------------------------------------------------------------- */
 

@@ -36,6 +36,8 @@ void channel_set_state(channel_t *channel, channel_state_t state, const char *re
     else
         log_info("channel", "%s: %s%s%s", channel->config.name, channel_state_name(state), *reason ? ": " : "",
                  reason);
+    if (channel->options.on_event)
+        channel->options.on_event(channel->options.event_ctx, channel->config.name, channel_state_name(state), reason);
 }
 
 /* Remembers the PSI a viewer needs before it can decode anything. */
@@ -163,6 +165,8 @@ static void channel_on_status(void *opaque, ingest_status_t status, const char *
         break;
     case INGEST_RECEIVING:
         log_info("channel", "%s: source %s", channel->config.name, message);
+        if (channel->options.on_event)
+            channel->options.on_event(channel->options.event_ctx, channel->config.name, "source", message);
         break;
     case INGEST_FAILED:
         channel->stats.source_errors++;

@@ -84,11 +84,17 @@ typedef struct channel_info {
 
 typedef struct channel channel_t;
 
+/* What happened to a channel, for the operator: kind is the new state
+ * ("up", "down", ...) or "source"; message says why. */
+typedef void (*channel_event_fn)(void *ctx, const char *channel, const char *kind, const char *message);
+
 typedef struct channel_options {
     uint32_t ring_bytes;       /* bytes of history kept per channel */
     uint32_t flush_ms;         /* how often viewers are looked at */
     uint32_t batch_bytes;      /* a viewer is written to once this much is pending... */
     uint32_t batch_max_ms;     /* ...or when its oldest unsent byte is this old */
+    channel_event_fn on_event; /* may be NULL */
+    void *event_ctx;
 } channel_options_t;
 
 /* Returns a new channel (copying config) or NULL when out of memory.

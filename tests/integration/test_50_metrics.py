@@ -53,3 +53,19 @@ def test_metrics_parse_and_move(server, media):
     time.sleep(0.2)
     wait_until(lambda: value(scrape(srv), "antenne_channel_up", channel="demo") == 0, 10,
                what="demo no longer up in the metrics")
+
+
+def test_events_list_state_changes(server, media):
+    srv = server()
+    srv.add_channel("demo", f"file://{media['demo']}")
+    wait_until(lambda: (srv.channel("demo") or {}).get("state") == "up", 15, what="demo up")
+    events = srv.api("GET", "/api/v1/events?channel=demo").json()["events"]
+    assert "up" in [e["kind"] for e in events] and "source" in [e["kind"] for e in events], events
+    last = events[0]["id"]
+    srv.cli_ok("channel", "set", "demo", "--source", "http://127.0.0.1:9/nothing.ts")  # refused at once
+    new = wait_until(lambda: srv.api("GET", f"/api/v1/events?after={last}").json()["events"], 10,
+                     what="events after the source change")
+    assert all(e["id"] > last and e["channel"] == "demo" for e in new), new
+    assert any(e["kind"] in ("starting", "down") for e in new), new
+    assert new == sorted(new, key=lambda e: -e["id"]), "newest first"
+    assert srv.api("GET", "/api/v1/events?limit=0").status == 400

@@ -180,6 +180,20 @@ static void password_property(doc_t *doc, json_t *schema)
                   "sets the password (stored as an argon2id hash, never shown)", "writeOnly", 1));
 }
 
+static json_t *event_schema(doc_t *doc)
+{
+    json_t *s = json_pack("{ss ss}", "type", "object", "description",
+                          "something that happened to a channel: a state change or a source starting");
+    json_t *p = put(doc, s, "properties", json_object());
+    put(doc, p, "id", typed("integer", "1, 2, ...: ask for those after the last one seen"));
+    put(doc, p, "time", typed("string", "ISO 8601 UTC"));
+    put(doc, p, "channel", typed("string", "channel name"));
+    put(doc, p, "kind", typed("string", "the new state (idle, starting, up, down) or source"));
+    put(doc, p, "message", typed("string", "why"));
+    put(doc, s, "required", json_pack("[sssss]", "id", "time", "channel", "kind", "message"));
+    return s;
+}
+
 static json_t *session_schema(doc_t *doc)
 {
     json_t *s = json_pack("{ss ss}", "type", "object", "description",
@@ -371,6 +385,9 @@ static const api_route_t routes[] = {
     {"get", "/api/v1/audit", "listAudit", "sessions", "Sessions, ended ones too, newest first", "Session",
      BODY_NONE, ANSWER_LIST, "sessions", "subscriber channel from to limit"},
 
+    {"get", "/api/v1/events", "listEvents", "events", "What happened to channels, newest first (the last 1,000)",
+     "Event", BODY_NONE, ANSWER_LIST, "events", "channel after limit"},
+
     {"get", "/api/v1/openapi.json", "getOpenApi", "meta", "This document (no token needed)", NULL, BODY_NONE,
      ANSWER_DOCUMENT, NULL, NULL},
 };
@@ -387,7 +404,8 @@ static const api_param_t query_params[] = {
     {"to", "string", "end (excluded): ISO 8601 UTC or Unix seconds"},
     {"subscriber", "string", "only this subscriber's"},
     {"channel", "string", "only this channel's"},
-    {"limit", "integer", "at most this many, newest first (default 1000)"},
+    {"limit", "integer", "at most this many, newest first (default 1000; events: 100)"},
+    {"after", "integer", "only events with a greater id"},
 };
 
 /* The objects described by field tables: components NAME and NAMEUpdate. */
@@ -516,6 +534,7 @@ static void components(doc_t *doc, json_t *root)
         }
     }
     put(doc, schemas, "Session", session_schema(doc));
+    put(doc, schemas, "Event", event_schema(doc));
     put(doc, schemas, "Programme", programme_schema(doc));
     put(doc, schemas, "IssuedToken", issued_token_schema(doc));
     put(doc, schemas, "ImportReport", import_report_schema(doc));

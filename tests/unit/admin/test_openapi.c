@@ -144,6 +144,7 @@ static const struct {
     {"/api/v1/sessions", "get"},
     {"/api/v1/sessions/{id}", "delete"},
     {"/api/v1/audit", "get"},
+    {"/api/v1/events", "get"},
     {"/api/v1/openapi.json", "get"},
 };
 

@@ -58,7 +58,9 @@ json_t *admin_channel_json(const channel_t *channel)
                               "psi_errors", (json_int_t)s->psi_errors, "viewers_skipped",
                               (json_int_t)s->viewers_skipped, "viewers_dropped", (json_int_t)s->viewers_dropped,
                               "bytes_out", (json_int_t)s->bytes_out);
+    json_object_set_new(stats, "source_switches", json_integer((json_int_t)s->source_switches));
     json_object_set_new(json, "stats", stats);
+    json_object_set_new(json, "source_index", json_integer(info.source_index));
     json_object_set_new(json, "hls",
                         json_pack("{sI sI sI sI}", "target_duration", (json_int_t)info.hls.target_duration,
                                   "media_sequence", (json_int_t)info.hls.media_sequence, "segments",

@@ -38,6 +38,7 @@ STAT(keyframes)
 STAT(psi_errors)
 STAT(viewers_skipped)
 STAT(viewers_dropped)
+STAT(source_switches)
 static uint64_t value_viewers(const channel_info_t *info) { return info->viewers; }
 static uint64_t value_input_bitrate(const channel_info_t *info) { return info->input_bitrate; }
 static uint64_t value_up(const channel_info_t *info) { return info->state == CHANNEL_UP; }
@@ -65,6 +66,8 @@ static const struct {
      value_viewers_skipped},
     {{"antenne_channel_viewers_dropped_total", COUNTER, "slow viewers disconnected"}, value_viewers_dropped},
     {{"antenne_channel_hls_segments", GAUGE, "segments in the HLS playlist"}, value_hls_segments},
+    {{"antenne_channel_source_switches_total", COUNTER, "failovers to another source and returns to the first"},
+     value_source_switches},
 };
 
 void admin_metrics_channels(channel_t *const *channels, size_t count, strbuf_t *out)

@@ -140,7 +140,8 @@ static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
     if ((lost || junk) && now - channel->input_warned_us >= 1000000u) {
         channel->input_warned_us = now;
         log_warn("channel", "%s: bad input from %s at byte %llu: %llu sync losses, %llu bytes without TS sync so far",
-                 channel->config.name, channel->config.sources.items[0], (unsigned long long)channel->stats.bytes_in,
+                 channel->config.name, channel->config.sources.items[channel->source_index],
+                 (unsigned long long)channel->stats.bytes_in,
                  (unsigned long long)channel->sync.sync_losses, (unsigned long long)channel->sync.bytes_skipped);
     }
     channel->stats.bytes_in += len;
@@ -171,6 +172,8 @@ static void channel_on_status(void *opaque, ingest_status_t status, const char *
     case INGEST_FAILED:
         channel->stats.source_errors++;
         channel_set_state(channel, CHANNEL_DOWN, message);
+        /* (not from inside the source's own callback: at the next tick) */
+        channel->source_failed = channel->config.sources.count > 1;
         break;
     }
 }
@@ -179,7 +182,7 @@ static int channel_start_source(channel_t *channel)
 {
     ingest_callbacks_t callbacks = {channel_on_data, channel_on_status, channel};
     char err[256];
-    const char *url = channel->config.sources.items[0];
+    const char *url = channel->config.sources.items[channel->source_index];
     ts_sync_init(&channel->sync);
     ts_demux_free(channel->demux);
     ingest_url_t parsed;
@@ -198,7 +201,18 @@ static int channel_start_source(channel_t *channel)
     channel->last_data_us = channel->started_us = clock_mono_us();
     channel->last_bytes_us = 0;
     channel->packets_seen = 0;
+    channel->source_failed = false;
     return 0;
+}
+
+static void channel_stop_probe(channel_t *channel)
+{
+    if (channel->probe) {
+        ingest_source_stop(channel->probe);
+        channel->probe = NULL;
+    }
+    channel->probe_failed = false;
+    channel->probe_healthy_us = 0;
 }
 
 static void channel_stop_source(channel_t *channel)
@@ -206,6 +220,114 @@ static void channel_stop_source(channel_t *channel)
     if (channel->source) {
         ingest_source_stop(channel->source);
         channel->source = NULL;
+    }
+    channel_stop_probe(channel);
+}
+
+/* ---- failover ------------------------------------------------------------------------ */
+
+static void channel_event(channel_t *channel, const char *kind, const char *message)
+{
+    if (channel->options.on_event)
+        channel->options.on_event(channel->options.event_ctx, channel->config.name, kind, message);
+}
+
+/* The input restarts on another source while viewers stay: a new timeline
+ * for HLS, and new viewers start at the new source's first keyframe. */
+static void channel_restart_input(channel_t *channel, size_t index, const char *reason)
+{
+    channel_stop_source(channel);
+    ring_forget_keyframes(&channel->ring);
+    channel->au_pending = false;
+    if (channel->hls)
+        hls_discontinuity(channel->hls);
+    channel->source_index = index;
+    channel_set_state(channel, CHANNEL_STARTING, reason);
+    channel_start_source(channel);
+}
+
+static void channel_switch_source(channel_t *channel, size_t index, const char *why)
+{
+    char message[512];
+    snprintf(message, sizeof(message), "%s %s: %s", index == 0 ? "back to" : "switching to",
+             channel->config.sources.items[index], why);
+    log_warn("channel", "%s: %s", channel->config.name, message);
+    channel->stats.source_switches++;
+    channel_event(channel, index == 0 ? "failback" : "failover", message);
+    channel_restart_input(channel, index, message);
+}
+
+static void probe_on_packets(void *opaque, const uint8_t *packets, size_t count)
+{
+    channel_t *channel = opaque;
+    (void)packets;
+    if (!count)
+        return;
+    uint64_t now = clock_mono_us();
+    channel->probe_last_us = now;
+    if (!channel->probe_healthy_us)
+        channel->probe_healthy_us = now;
+}
+
+static void probe_on_data(void *opaque, const uint8_t *data, size_t len)
+{
+    channel_t *channel = opaque;
+    ts_sync_feed(&channel->probe_sync, data, len, probe_on_packets, channel);
+}
+
+static void probe_on_status(void *opaque, ingest_status_t status, const char *message)
+{
+    channel_t *channel = opaque;
+    (void)message;
+    if (status == INGEST_FAILED)
+        channel->probe_failed = true;
+}
+
+/* Called every tick: moves to the next source when the one in use has
+ * delivered nothing for failover_ms (silence, refusal, or bytes that are not
+ * TS), and back to the first one once it has been healthy for failback_s. */
+static void channel_check_sources(channel_t *channel, uint64_t now)
+{
+    size_t count = channel->config.sources.count;
+    if (!channel->running || count < 2)
+        return;
+    uint64_t limit = (uint64_t)channel->config.failover_ms * 1000u;
+    uint64_t since = MAX(channel->last_data_us, channel->started_us);
+    if (channel->source_failed || now - since > limit) {
+        char why[300];
+        if (channel->source_failed)
+            snprintf(why, sizeof(why), "%s", channel->reason);
+        else
+            snprintf(why, sizeof(why), "no TS packets for %llu ms", (unsigned long long)((now - since) / 1000u));
+        channel_switch_source(channel, (channel->source_index + 1) % count, why);
+        channel->probe_retry_us = now;
+        return;
+    }
+    if (channel->source_index == 0 || channel->config.failback_s <= 0)
+        return;
+    if (channel->probe) {
+        bool lost = channel->probe_healthy_us && now - channel->probe_last_us > limit;
+        if (channel->probe_failed || lost) {
+            channel_stop_probe(channel);
+            channel->probe_retry_us = now + 1000000u;
+        } else if (channel->probe_healthy_us &&
+                   now - channel->probe_healthy_us >= (uint64_t)channel->config.failback_s * 1000000u) {
+            channel_stop_probe(channel);
+            channel_switch_source(channel, 0, "the first source has been healthy again");
+        }
+        return;
+    }
+    if (now < channel->probe_retry_us)
+        return;
+    ingest_callbacks_t callbacks = {probe_on_data, probe_on_status, channel};
+    char err[256];
+    ts_sync_init(&channel->probe_sync);
+    channel->probe_failed = false;
+    channel->probe_healthy_us = 0;
+    if (ingest_source_start(channel->loop, channel->config.sources.items[0], &callbacks, &channel->probe, err,
+                            sizeof(err)) < 0) {
+        channel->probe = NULL;
+        channel->probe_retry_us = now + 1000000u;
     }
 }
 
@@ -304,6 +426,7 @@ static void channel_on_timer(uv_timer_t *timer)
 {
     channel_t *channel = timer->data;
     uint64_t now = clock_mono_us();
+    channel_check_sources(channel, now);
     if (now - channel->housekeeping_us >= 1000000u) {
         channel->housekeeping_us = now;
         channel_housekeeping(channel, now);
@@ -353,14 +476,10 @@ int channel_update(channel_t *channel, const channel_config_t *config)
     channel->config = copy;
     if (channel->running && sources_changed) {
         log_info("channel", "%s: sources changed, restarting input", channel->config.name);
-        channel_stop_source(channel);
         /* Old keyframes carry the old source's PSI; new viewers wait for the new one. */
-        ring_forget_keyframes(&channel->ring);
-        channel->au_pending = false;
-        if (channel->hls)
-            hls_discontinuity(channel->hls);
-        channel_set_state(channel, CHANNEL_STARTING, "source changed");
-        channel_start_source(channel);
+        channel_restart_input(channel, 0, "source changed");
+    } else if (sources_changed) {
+        channel->source_index = 0;
     }
     if (!channel->running && !channel->config.on_demand)
         channel_run(channel);
@@ -400,7 +519,8 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
     memset(info, 0, sizeof(*info));
     info->state = channel->state;
     info->reason = channel->reason;
-    info->source_url = channel->source ? channel->config.sources.items[0] : NULL;
+    info->source_url = channel->source ? channel->config.sources.items[channel->source_index] : NULL;
+    info->source_index = (uint32_t)channel->source_index;
     info->input_bitrate = channel->bitrate;
     info->viewers = channel->viewer_count;
     info->stats = channel->stats;

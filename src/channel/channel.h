@@ -33,6 +33,8 @@ typedef struct channel_config {
     int64_t hls_target;     /* HLS segment target duration, seconds */
     int64_t hls_window;     /* segments listed in HLS playlists */
     int64_t hls_part_ms;    /* LL-HLS part target, milliseconds */
+    int64_t failover_ms;    /* a source silent this long gives way to the next one */
+    int64_t failback_s;     /* the first source, healthy this long again, takes over; 0: never */
 } channel_config_t;
 
 extern const field_t channel_fields[];
@@ -69,6 +71,7 @@ typedef struct channel_stats {
     uint64_t viewers_skipped;
     uint64_t viewers_dropped;
     uint64_t bytes_out;
+    uint64_t source_switches;  /* failovers and returns to the first source */
 } channel_stats_t;
 
 typedef struct channel_info {
@@ -76,6 +79,7 @@ typedef struct channel_info {
     hls_info_t hls;
     const char *reason;        /* why it is down or starting, or "" */
     const char *source_url;    /* source in use, or NULL */
+    uint32_t source_index;     /* its place in the list: 0 is the first (primary) */
     const char *warning;       /* about the input, or NULL */
     uint64_t input_bitrate;    /* bits/s over the last seconds */
     uint32_t viewers;

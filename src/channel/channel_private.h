@@ -50,6 +50,16 @@ struct channel {
     uint64_t hls_seen_us;      /* last HLS request, to keep on-demand channels up */
 
     channel_stats_t stats;
+    size_t source_index;       /* the source in use: 0 is the first (primary) */
+    bool source_failed;        /* it reported a failure: switch at the next tick */
+    /* While a backup plays, the first source is tried on the side; once it
+     * has delivered TS for failback_s it takes over again. */
+    ingest_source_t *probe;
+    ts_sync_t probe_sync;
+    bool probe_failed;
+    uint64_t probe_healthy_us; /* since when it delivers packets; 0: not yet */
+    uint64_t probe_last_us;    /* its last packets */
+    uint64_t probe_retry_us;   /* when to try it again */
     uint64_t last_data_us;     /* last aligned packets with PSI known */
     uint64_t last_bytes_us;    /* last bytes of any kind */
     uint64_t started_us;

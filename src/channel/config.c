@@ -37,6 +37,10 @@ const field_t channel_fields[] = {
     {"hls_target", FIELD_INT, CF(hls_target), 1, 30, NULL, "HLS segment target duration in seconds", NULL},
     {"hls_window", FIELD_INT, CF(hls_window), 3, 60, NULL, "segments listed in HLS playlists", NULL},
     {"hls_part_ms", FIELD_INT, CF(hls_part_ms), 100, 2000, NULL, "LL-HLS part target in milliseconds", NULL},
+    {"failover_ms", FIELD_INT, CF(failover_ms), 100, 60000, NULL,
+     "switch to the next source after this many ms without packets", NULL},
+    {"failback_s", FIELD_INT, CF(failback_s), 0, 86400, NULL,
+     "return to the first source once it has been healthy this many seconds (0: never)", NULL},
 };
 const size_t channel_field_count = sizeof(channel_fields) / sizeof(channel_fields[0]);
 
@@ -53,6 +57,8 @@ void channel_config_defaults(channel_config_t *config)
     config->hls_target = 2;
     config->hls_window = 6;
     config->hls_part_ms = 333;
+    config->failover_ms = 1000;
+    config->failback_s = 10;
 }
 
 int channel_config_validate(const channel_config_t *config, char *err, size_t err_size)

@@ -108,6 +108,9 @@ static const char *const migrations[] = {
     "  episode TEXT,"
     "  icon TEXT);"
     "CREATE INDEX programmes_channel ON programmes (channel, start);",
+    /* 4: failover between a channel's sources */
+    "ALTER TABLE channels ADD COLUMN failover_ms {int} NOT NULL DEFAULT 1000;"
+    "ALTER TABLE channels ADD COLUMN failback_s {int} NOT NULL DEFAULT 10;",
 };
 
 /* The migration with {word} replaced by the backend's spelling. */

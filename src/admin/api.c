@@ -39,6 +39,26 @@ json_t *admin_object_json(const field_t *fields, size_t count, const void *objec
     return json;
 }
 
+/* TR 101 290 of the source in use: counters by their standard names. */
+static json_t *analysis_json(const ts_analysis_t *a)
+{
+    static const char *const health[] = {"ok", "degraded", "down"};
+    json_t *errors = json_object(), *recent = json_object(), *pids = json_array();
+    for (int e = 0; e < TS_TR_COUNT; e++) {
+        json_object_set_new(errors, ts_tr_error_name((ts_tr_error_t)e), json_integer((json_int_t)a->errors[e]));
+        json_object_set_new(recent, ts_tr_error_name((ts_tr_error_t)e), json_integer((json_int_t)a->recent[e]));
+    }
+    for (size_t i = 0; i < a->pid_count; i++) {
+        const ts_analysis_pid_t *p = &a->pids[i];
+        json_array_append_new(pids, json_pack("{si sI sI sI sb sb}", "pid", p->pid, "packets", (json_int_t)p->packets,
+                                              "cc_errors", (json_int_t)p->cc_errors, "bitrate",
+                                              (json_int_t)p->bitrate, "scrambled", p->scrambled, "pcr", p->pcr));
+    }
+    return json_pack("{ss ss sI sI so so so sI}", "state", health[a->state], "reason", a->reason, "packets",
+                     (json_int_t)a->packets, "bitrate", (json_int_t)a->bitrate, "errors", errors, "recent", recent,
+                     "pids", pids, "scrambled_pids", (json_int_t)a->scrambled_pids);
+}
+
 json_t *admin_channel_json(const channel_t *channel)
 {
     json_t *json = admin_object_json(channel_fields, channel_field_count, channel_config(channel));
@@ -61,6 +81,7 @@ json_t *admin_channel_json(const channel_t *channel)
     json_object_set_new(stats, "source_switches", json_integer((json_int_t)s->source_switches));
     json_object_set_new(json, "stats", stats);
     json_object_set_new(json, "source_index", json_integer(info.source_index));
+    json_object_set_new(json, "analysis", analysis_json(&info.analysis));
     json_object_set_new(json, "hls",
                         json_pack("{sI sI sI sI}", "target_duration", (json_int_t)info.hls.target_duration,
                                   "media_sequence", (json_int_t)info.hls.media_sequence, "segments",

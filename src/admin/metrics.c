@@ -86,6 +86,14 @@ void admin_metrics_channels(channel_t *const *channels, size_t count, strbuf_t *
                           channel_config(channels[i])->name,
                           (unsigned long long)channel_families[f].value(&infos[i]));
     }
+    static const family_t tr = {"antenne_channel_tr101290_errors_total", COUNTER,
+                                "ETSI TR 101 290 errors of the source in use, by error (counted since it started)"};
+    header(out, &tr);
+    for (size_t i = 0; i < count; i++)
+        for (int e = 0; e < TS_TR_COUNT; e++)
+            strbuf_printf(out, "antenne_channel_tr101290_errors_total{channel=\"%s\",error=\"%s\",priority=\"%d\"} %llu\n",
+                          channel_config(channels[i])->name, ts_tr_error_name((ts_tr_error_t)e),
+                          ts_tr_error_priority((ts_tr_error_t)e), (unsigned long long)infos[i].analysis.errors[e]);
     /* The state as one series per possible value (the usual enum idiom). */
     static const family_t state = {"antenne_channel_state", GAUGE, "1 for the channel's current state"};
     header(out, &state);

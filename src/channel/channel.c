@@ -74,6 +74,8 @@ static void channel_flush_access_unit(channel_t *channel, bool keyframe, block_t
 
 static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
 {
+    if (channel->analyzer)
+        ts_analyzer_packet(channel->analyzer, pkt, channel->feed_us);
     ts_packet_info_t info;
     ts_demux_packet(channel->demux, pkt, &info);
     if (info.drop)
@@ -132,9 +134,10 @@ static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
     channel_t *channel = opaque;
     uint64_t losses = channel->sync.sync_losses;
     uint64_t skipped = channel->sync.bytes_skipped;
+    uint64_t now = clock_mono_us();
+    channel->feed_us = now;
     ts_sync_feed(&channel->sync, data, len, channel_on_packets, channel);
     /* Report bad input once a second at most, with what was counted since. */
-    uint64_t now = clock_mono_us();
     bool lost = channel->sync.sync_losses != losses;
     bool junk = channel->sync.bytes_skipped != skipped;
     if ((lost || junk) && now - channel->input_warned_us >= 1000000u) {
@@ -202,6 +205,8 @@ static int channel_start_source(channel_t *channel)
     channel->last_bytes_us = 0;
     channel->packets_seen = 0;
     channel->source_failed = false;
+    if (channel->analyzer)
+        ts_analyzer_reset(channel->analyzer); /* the counters are the source's */
     return 0;
 }
 
@@ -395,6 +400,8 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
     }
     if (!channel->running)
         return;
+    if (channel->analyzer)
+        ts_analyzer_tick(channel->analyzer, now);
     bool stale = now - channel->last_data_us > CHANNEL_STALL_US;
     bool settled = now - channel->started_us > CHANNEL_STALL_US;
     if (channel->demux && stale && settled && (channel->state == CHANNEL_UP || channel->last_bytes_us)) {
@@ -451,6 +458,7 @@ channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const ch
     channel->loop = loop;
     channel->options = *options;
     channel->state = CHANNEL_IDLE;
+    channel->analyzer = ts_analyzer_new(NULL); /* (without it, no analysis: not fatal) */
     channel->rate_window_start_us = clock_mono_us();
     uv_timer_init(loop, &channel->timer);
     channel->timer.data = channel;
@@ -492,6 +500,7 @@ static void channel_on_handle_closed(uv_handle_t *handle)
     if (--channel->open_handles)
         return;
     ts_demux_free(channel->demux);
+    ts_analyzer_free(channel->analyzer);
     channel_config_clear(&channel->config);
     free(channel);
 }
@@ -535,6 +544,8 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
     info->stats.bytes_skipped = channel->sync.bytes_skipped;
     if (channel->source)
         info->stats.rtp_lost = ingest_source_counters(channel->source)->rtp_lost;
+    if (channel->analyzer && channel->running)
+        ts_analyzer_get(channel->analyzer, &info->analysis);
     if (channel->hls)
         hls_get_info(channel->hls, &info->hls);
     else

@@ -6,6 +6,7 @@
 
 #include "core/core.h"
 #include "hls/hls.h"
+#include "ts/ts.h"
 #include "http/http.h"
 
 #include <stdbool.h>
@@ -84,6 +85,7 @@ typedef struct channel_info {
     uint64_t input_bitrate;    /* bits/s over the last seconds */
     uint32_t viewers;
     channel_stats_t stats;
+    ts_analysis_t analysis;    /* TR 101 290 of the source in use (zeros while idle) */
 } channel_info_t;
 
 typedef struct channel channel_t;

@@ -50,6 +50,8 @@ struct channel {
     uint64_t hls_seen_us;      /* last HLS request, to keep on-demand channels up */
 
     channel_stats_t stats;
+    ts_analyzer_t *analyzer;   /* TR 101 290 counters of the source in use */
+    uint64_t feed_us;          /* arrival time of the bytes being fed */
     size_t source_index;       /* the source in use: 0 is the first (primary) */
     bool source_failed;        /* it reported a failure: switch at the next tick */
     /* While a backup plays, the first source is tried on the side; once it

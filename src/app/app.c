@@ -374,6 +374,8 @@ static void route_metrics(app_t *app, http_conn_t *conn, const http_request_t *r
     admin_metric(&out, "antenne_http_connections_total", true, "HTTP connections accepted", (double)h->connections);
     admin_metric(&out, "antenne_http_requests_total", true, "HTTP requests", (double)h->requests);
     admin_metric(&out, "antenne_http_bad_requests_total", true, "malformed HTTP requests", (double)h->bad_requests);
+    admin_metric(&out, "antenne_http_refused_total", true, "connections over a limit, answered 503",
+                 (double)h->refused);
     admin_metric(&out, "antenne_sessions_running", false, "subscriber sessions running on this server",
                  (double)sessions_running(app));
     admin_metric(&out, "antenne_subscribers", false, "subscribers in the database",
@@ -524,6 +526,8 @@ int app_serve(const app_options_t *options)
         return 2;
     }
     app.http = http_server_new(app.loop, app_on_request, &app);
+    if (app.http)
+        http_server_set_limits(app.http, options->max_connections, options->max_connections_per_ip);
     int rc = app.http ? http_server_listen(app.http, options->listen_host, options->listen_port) : -ENOMEM;
     if (rc < 0) {
         log_error("app", "cannot listen on %s:%u: %s", options->listen_host, options->listen_port, uv_strerror(rc));

@@ -16,6 +16,8 @@ typedef struct app_options {
     uint32_t batch_max_ms;
     uint32_t poll_ms;        /* how often the database is checked for changes */
     uint32_t token_ttl_s;    /* how long a subscriber's token works */
+    uint32_t max_connections;        /* 0: no limit */
+    uint32_t max_connections_per_ip; /* 0: no limit */
 } app_options_t;
 
 /* Runs the server until SIGINT/SIGTERM. Returns a process exit code. */

@@ -120,12 +120,16 @@ typedef struct http_server_stats {
     uint64_t requests;
     uint64_t open_connections;
     uint64_t bad_requests;
+    uint64_t refused;          /* connections over a limit, answered 503 */
 } http_server_stats_t;
 
 http_server_t *http_server_new(uv_loop_t *loop, http_handler_fn handler, void *ctx);
 /* Binds and listens (host may be an IPv4 or IPv6 literal). Returns 0 or a
  * negative errno. */
 int http_server_listen(http_server_t *server, const char *host, uint16_t port);
+/* Connections beyond max_connections in all, or max_per_ip from one
+ * address, get a 503 and are closed at once (0: no limit). */
+void http_server_set_limits(http_server_t *server, size_t max_connections, size_t max_per_ip);
 /* Closes the listener and every connection; frees the server when done. */
 void http_server_close(http_server_t *server);
 const http_server_stats_t *http_server_stats(const http_server_t *server);

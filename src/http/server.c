@@ -34,6 +34,9 @@ struct http_server {
     bool closing;
     unsigned open_handles;
     uint64_t conn_serial;     /* the last connection's serial */
+    size_t max_connections;   /* 0: no limit */
+    size_t max_per_ip;        /* 0: no limit */
+    uint64_t refused_warned_us;
     char scratch[4096];       /* reads on streaming connections are discarded here */
 };
 
@@ -405,6 +408,26 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
     }
 }
 
+/* Why a new connection from ip is over a limit, or NULL. */
+static const char *server_refusal(http_server_t *server, const http_conn_t *conn, const char *ip)
+{
+    if (server->max_connections && server->stats.open_connections > server->max_connections)
+        return "the server is full: too many connections";
+    if (!server->max_per_ip)
+        return NULL;
+    size_t from_ip = 0, len = strlen(ip);
+    for (const http_conn_t *c = server->conns; c; c = c->next)
+        if (c != conn && !c->closing && !strncmp(c->peer, ip, len) && c->peer[len] == ':')
+            from_ip++;
+    return from_ip >= server->max_per_ip ? "too many connections from this address" : NULL;
+}
+
+void http_server_set_limits(http_server_t *server, size_t max_connections, size_t max_per_ip)
+{
+    server->max_connections = max_connections;
+    server->max_per_ip = max_per_ip;
+}
+
 static void server_on_connection(uv_stream_t *listener, int status)
 {
     http_server_t *server = listener->data;
@@ -445,6 +468,19 @@ static void server_on_connection(uv_stream_t *listener, int status)
         }
     }
     snprintf(conn->peer, sizeof(conn->peer), "%s:%d", ip, port);
+    const char *refusal = server_refusal(server, conn, ip);
+    if (refusal) {
+        /* Answered at once and closed: no request is read from it. */
+        server->stats.refused++;
+        uint64_t now = clock_mono_us();
+        if (now - server->refused_warned_us > 1000000u) {
+            server->refused_warned_us = now;
+            log_warn("http", "%s: refused: %s (%llu refused so far)", conn->peer, refusal,
+                     (unsigned long long)server->stats.refused);
+        }
+        http_respond_text(conn, 503, "%s", refusal);
+        return;
+    }
     uv_read_start((uv_stream_t *)&conn->tcp, conn_on_alloc, conn_on_read);
 }
 

@@ -72,6 +72,45 @@ static void channel_flush_access_unit(channel_t *channel, bool keyframe, block_t
                            keyframe, psi, channel->au_wall_ms);
 }
 
+enum { CC_UNSEEN = 0, CC_SEEN, CC_SWITCHED, CC_MARK_PENDING };
+
+/* After a source switch a PID's counter continues from the last one sent
+ * (a player would otherwise see lost packets), and the first packet with an
+ * adaptation field carries the discontinuity indicator (a new timeline).
+ * Returns the packet to send: pkt, or a rewritten copy in buf. */
+static const uint8_t *channel_continuity(channel_t *channel, const uint8_t *pkt, uint8_t buf[TS_PACKET_SIZE])
+{
+    uint16_t pid = ts_get_pid(pkt);
+    if (!channel->cc || pid == TS_PID_NULL)
+        return pkt;
+    struct channel_cc *c = &channel->cc[pid];
+    uint8_t cc = ts_get_cc(pkt);
+    bool payload = ts_has_payload(pkt);
+    const uint8_t *out = pkt;
+    if (c->state == CC_SWITCHED) {
+        c->offset = (uint8_t)((c->last + (payload ? 1 : 0) - cc) & 0x0f);
+        c->state = CC_MARK_PENDING;
+    }
+    if (c->state == CC_MARK_PENDING && ts_has_adaptation(pkt) && ts_get_adaptation(pkt) > 0) {
+        /* (a packet without an adaptation field leaves it to the next one) */
+        memcpy(buf, pkt, TS_PACKET_SIZE);
+        buf[5] |= 0x80; /* discontinuity_indicator */
+        out = buf;
+        c->state = CC_SEEN;
+    }
+    if (c->state == CC_UNSEEN)
+        c->state = CC_SEEN;
+    uint8_t rewritten = (uint8_t)((cc + c->offset) & 0x0f);
+    if (rewritten != cc) {
+        if (out != buf)
+            memcpy(buf, pkt, TS_PACKET_SIZE);
+        ts_set_cc(buf, rewritten);
+        out = buf;
+    }
+    c->last = rewritten;
+    return out;
+}
+
 static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
 {
     if (channel->analyzer)
@@ -80,7 +119,8 @@ static void channel_take_packet(channel_t *channel, const uint8_t *pkt)
     ts_demux_packet(channel->demux, pkt, &info);
     if (info.drop)
         return;
-    const uint8_t *out = info.replaced ? info.replaced : pkt;
+    uint8_t rewritten[TS_PACKET_SIZE];
+    const uint8_t *out = channel_continuity(channel, info.replaced ? info.replaced : pkt, rewritten);
     uint64_t pos = ring_end(&channel->ring);
 
     if (info.access_pes_start) {
@@ -247,6 +287,9 @@ static void channel_restart_input(channel_t *channel, size_t index, const char *
     if (channel->hls)
         hls_discontinuity(channel->hls);
     channel->source_index = index;
+    for (size_t pid = 0; channel->cc && pid < 8192; pid++)
+        if (channel->cc[pid].state != CC_UNSEEN)
+            channel->cc[pid].state = CC_SWITCHED;
     channel_set_state(channel, CHANNEL_STARTING, reason);
     channel_start_source(channel);
 }
@@ -350,6 +393,7 @@ int channel_run(channel_t *channel)
         ring_clear(&channel->ring);
         return -ENOMEM;
     }
+    channel->cc = calloc(8192, sizeof(*channel->cc)); /* (without it, no rewriting: not fatal) */
     channel->running = true;
     channel->idle_since_us = 0;
     channel_set_state(channel, CHANNEL_STARTING, "waiting for the source");
@@ -365,6 +409,8 @@ static void channel_halt(channel_t *channel)
     hls_free(channel->hls);
     channel->hls = NULL;
     ring_clear(&channel->ring);
+    free(channel->cc);
+    channel->cc = NULL;
     channel->running = false;
     channel->au_pending = false;
     channel->bitrate = 0;
@@ -501,6 +547,7 @@ static void channel_on_handle_closed(uv_handle_t *handle)
         return;
     ts_demux_free(channel->demux);
     ts_analyzer_free(channel->analyzer);
+    free(channel->cc);
     channel_config_clear(&channel->config);
     free(channel);
 }

@@ -51,6 +51,14 @@ struct channel {
 
     channel_stats_t stats;
     ts_analyzer_t *analyzer;   /* TR 101 290 counters of the source in use */
+    /* Continuity across source switches, per PID (allocated while running):
+     * viewers see one stream whose counters go on, with the discontinuity
+     * indicator where the new source's timeline starts. */
+    struct channel_cc {
+        uint8_t last;          /* the last counter sent */
+        uint8_t offset;        /* added to the source's counters */
+        uint8_t state;         /* CC_UNSEEN, CC_SEEN, CC_SWITCHED, CC_MARK_PENDING */
+    } *cc;
     uint64_t feed_us;          /* arrival time of the bytes being fed */
     size_t source_index;       /* the source in use: 0 is the first (primary) */
     bool source_failed;        /* it reported a failure: switch at the next tick */

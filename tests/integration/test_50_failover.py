@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import StreamClient, ffmpeg_decode, ffmpeg_feeder, free_port, wait_until
+from harness import StreamClient, TsChecker, ffmpeg_decode, ffmpeg_feeder, free_port, wait_until
 
 
 def events(srv, after=0):
@@ -41,12 +41,15 @@ def test_udp_failover_and_return(server, media, procs):
     print(f"failover: {took:.3f} s after the primary's last packet: {ev['message']}")
     assert took <= 1.5, f"the backup took over {took:.3f} s after the primary stopped"
     assert str(pb) in ev["message"], ev
-    # the viewer stays and keeps getting the stream
-    got = 0
+    # the viewer stays and keeps getting the stream: one stream, continuity
+    # counters going on across the switch, the new timeline flagged
+    checker = TsChecker()
     t0 = time.monotonic()
     while time.monotonic() - t0 < 3:
-        got += len(ts.recv(65536))
-    assert got > 500_000, f"the HTTP-TS viewer got only {got} bytes in the 3 s after the switch"
+        checker.feed(ts.recv(65536))
+    assert checker.bytes > 500_000, f"the HTTP-TS viewer got only {checker.bytes} bytes in the 3 s after the switch"
+    assert checker.cc_error_count == 0 and not checker.sync_errors, checker.summary()
+    assert checker.discontinuities >= 1, f"no discontinuity indicator at the switch: {checker.summary()}"
     th.join(60)
     r = decoded["r"]
     assert r.returncode == 0, f"ffmpeg decoding across the switch: {r.stderr[-2000:]}"

@@ -217,7 +217,7 @@ static bool begin_settle(app_job_t *job, channel_t **channel)
     if (b->rc == -EDQUOT) {
         const subscriber_t *sub = access_subscriber(app->access, s->subscriber);
         if (job->conn)
-            app_respond_error(job->conn, 403, "%s already watches %lld streams, the most allowed", s->subscriber,
+            http_respond_text(job->conn, 403, "%s already watches %lld streams, the most allowed", s->subscriber,
                               (long long)(sub ? sub->max_streams : b->max_streams));
         log_info("sessions", "%s: refused %s from %s: stream limit reached", s->subscriber, s->channel,
                  s->client_ip);
@@ -227,7 +227,7 @@ static bool begin_settle(app_job_t *job, channel_t **channel)
     }
     if (b->rc < 0) {
         if (job->conn)
-            app_respond_error(job->conn, 503, "%s", job->error);
+            http_respond_text(job->conn, 503, "%s", job->error);
         session_unlink(s);
         free(s);
         return false;
@@ -236,8 +236,12 @@ static bool begin_settle(app_job_t *job, channel_t **channel)
              s->client_ip, s->hls ? "hls" : "ts");
     *channel = app_find_channel(app, s->channel, NULL);
     if (!job->conn || !*channel || s->end_reason[0]) {
-        if (job->conn)
-            app_respond_error(job->conn, 404, "channel '%s' is gone", s->channel);
+        /* Stopped while the store answered (revoked, kicked), the channel
+         * removed, or the client gone. */
+        if (job->conn && s->end_reason[0])
+            http_respond_text(job->conn, 403, "%s", s->end_reason);
+        else if (job->conn)
+            http_respond_text(job->conn, 404, "channel '%s' is gone", s->channel);
         session_finish(s, job->conn ? "channel removed" : "client left before the stream started");
         return false;
     }

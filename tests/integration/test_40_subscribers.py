@@ -445,3 +445,17 @@ def test_deleting_a_subscriber_ends_their_stream(server, media):
     assert r.status == 403 and b"revoked" in r.body, r
     audit = srv.api("GET", "/api/v1/audit?subscriber=alice").json()["sessions"]
     assert audit and all(s["ended_at"] for s in audit) and "revoked" in audit[0]["end_reason"], audit
+
+
+def test_playlist_requests_are_rate_limited_per_address(server):
+    srv = server()
+    statuses = [srv.get("/playlist.m3u").status for _ in range(60)]
+    assert statuses[:40] == [200] * 40, statuses        # a burst of 40 passes
+    assert 429 in statuses[40:], statuses               # then 10 a second
+    r = srv.get("/playlist.m3u")
+    assert r.status == 429 and r.headers.get("retry-after") == "1", r
+    # another address is not held back, and streams are not rate-limited
+    other = StreamClient(srv.url("/playlist.m3u"), source="127.0.0.2")
+    assert other.status == 200, other.status_line
+    other.close()
+    assert srv.get("/healthz").status == 200

@@ -452,6 +452,19 @@ static void app_on_signal(uv_signal_t *signal, int signum)
     uv_close((uv_handle_t *)&app->lag_timer, NULL);
     uv_close((uv_handle_t *)&app->sigint, NULL);
     uv_close((uv_handle_t *)&app->sigterm, NULL);
+    uv_close((uv_handle_t *)&app->sighup, NULL);
+}
+
+/* SIGHUP: everything is read from the database again at once (it is also
+ * followed by polling; this is for operators who changed it behind our back,
+ * e.g. restored a backup, and for the habit). */
+static void app_on_sighup(uv_signal_t *signal, int signum)
+{
+    app_t *app = signal->data;
+    (void)signum;
+    log_info("app", "SIGHUP: reloading channels, subscribers and keys from the database");
+    app->revision = -1; /* whatever the database says, it is new */
+    app_poll_now(app);
 }
 
 /* Many viewers need many descriptors: take all the system allows. */
@@ -553,6 +566,9 @@ int app_serve(const app_options_t *options)
     app.sigint.data = app.sigterm.data = &app;
     uv_signal_start(&app.sigint, app_on_signal, SIGINT);
     uv_signal_start(&app.sigterm, app_on_signal, SIGTERM);
+    uv_signal_init(app.loop, &app.sighup);
+    app.sighup.data = &app;
+    uv_signal_start(&app.sighup, app_on_sighup, SIGHUP);
 
     uv_run(app.loop, UV_RUN_DEFAULT);
 

@@ -102,6 +102,7 @@ typedef struct app {
     size_t channel_count;
     uv_signal_t sigint;
     uv_signal_t sigterm;
+    uv_signal_t sighup;
     uv_timer_t poll_timer;
     /* The poll in flight: its result is read on the loop. */
     uv_work_t poll;

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Connection limits (issue 5, in part): over the limit, in all or from one
-address, a connection gets a clear 503 at once; others are served."""
+address, a connection gets a clear 503 at once; others are served. SIGHUP
+reloads what the database holds."""
 
+import signal
 import socket
 import time
 
-from harness import parse_status
+from harness import parse_status, wait_until
 
 
 def idle(srv, source="127.0.0.1"):
@@ -51,3 +53,13 @@ def test_total_limit(server):
     assert answer(idle(srv, "127.0.0.9"))[0] == 200
     for s in held:
         s.close()
+
+
+def test_sighup_reloads(server, media):
+    srv = server()
+    srv.add_channel("demo", f"file://{media['demo']}")
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: srv.log_lines("SIGHUP: reloading", levels=("info",)), 5, what="the reload logged")
+    wait_until(lambda: (srv.channel("demo") or {}).get("state") == "up", 15, what="demo up after the reload")
+    srv.assert_alive()
+    assert srv.get("/healthz").status == 200

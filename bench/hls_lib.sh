@@ -27,6 +27,7 @@ hls_server_start() {
     SERVER_LOG=$DATA_DIR/server.log
     "$ANTENNE" --data "$DATA_DIR" channel add demo --source "$source" "$@" >/dev/null ||
         die "antenne channel add demo --source $source $* failed"
+    admin_token "$DATA_DIR"
     PORT=$(free_port)
     HLS_BASE=http://127.0.0.1:$PORT/live/demo
     "$ANTENNE" --data "$DATA_DIR" serve --listen "127.0.0.1:$PORT" --log-level warn >"$SERVER_LOG" 2>&1 &

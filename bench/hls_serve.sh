@@ -180,17 +180,7 @@ http {
 }
 EOF
 cp "$ngx_dir/nginx.conf" "$out/nginx.conf"
-"$NGINX" -t -q -p "$ngx_dir" -c "$ngx_dir/nginx.conf" -e "$ngx_dir/error.log" ||
-    { cat "$ngx_dir/error.log" >&2; die "nginx -t failed"; }
-"$NGINX" -p "$ngx_dir" -c "$ngx_dir/nginx.conf" -e "$ngx_dir/error.log" &
-NGX_PID=$!
-BG_PIDS+=("$NGX_PID")
-for ((i = 0; i < 50; i++)); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$NGX_PORT/" && break
-    kill -0 "$NGX_PID" 2>/dev/null || { cat "$ngx_dir/error.log" >&2; die "nginx exited"; }
-    sleep 0.1
-done
-((i < 50)) || die "nginx did not answer on port $NGX_PORT within 5 s"
+nginx_start "$ngx_dir"
 note "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///') pid $NGX_PID on port $NGX_PORT, $workers worker(s)"
 
 # ---- runs ------------------------------------------------------------------------------------------------

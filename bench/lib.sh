@@ -29,11 +29,16 @@ bench_cleanup() {
     [[ -n "${TMP:-}" ]] && rm -rf "$TMP"
 }
 
-bench_init() {
-    local build=${1:-build-release}
+# bench_build [BUILD_DIR] [TARGET...]: resolves the build folder (a release
+# build in build-release/ unless told), sets it up if needed, builds the
+# targets (all when none) and sets BUILD and ANTENNE.
+bench_build() {
+    local given=${1:-}
+    local build=${given:-build-release}
+    shift || true
     # A folder given on the command line is relative to where the user is;
     # the default lives in the repository.
-    if [[ -n "${1:-}" && -d "$build" ]]; then
+    if [[ -n "$given" && -d "$build" ]]; then
         build=$(cd "$build" && pwd)
     elif [[ "$build" != /* ]]; then
         build="$REPO/$build"
@@ -44,18 +49,23 @@ bench_init() {
         meson setup "$build" "$REPO" --buildtype=release -Db_sanitize=none >/dev/null ||
             die "meson setup $build failed"
     fi
-    ninja -C "$build" >/dev/null || die "ninja -C $build failed"
+    ninja -C "$build" "$@" >/dev/null || die "ninja -C $build $* failed"
     BUILD=$build
     ANTENNE=$build/antenne
-    LOADGEN=$build/bench/loadgen
-    ZAP=$build/bench/zap
-    local exe
-    for exe in "$ANTENNE" "$LOADGEN" "$ZAP"; do
-        [[ -x "$exe" ]] || die "$exe not built"
-    done
+    [[ -x "$ANTENNE" ]] || die "$ANTENNE not built"
     if ldd "$ANTENNE" 2>/dev/null | grep -q libasan; then
         note "warning: $ANTENNE is built with AddressSanitizer; figures will be far below a release build's"
     fi
+}
+
+bench_init() {
+    bench_build "${1:-}"
+    LOADGEN=$BUILD/bench/loadgen
+    ZAP=$BUILD/bench/zap
+    local exe
+    for exe in "$LOADGEN" "$ZAP"; do
+        [[ -x "$exe" ]] || die "$exe not built"
+    done
 
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/antenne-bench.XXXXXX")
     trap bench_cleanup EXIT
@@ -89,7 +99,11 @@ free_port() {
 }
 
 # http_get PATH -> body on stdout; fails on HTTP errors
-http_get() { curl -sf --max-time 2 "http://127.0.0.1:$PORT$1"; }
+http_get() { curl -sf --max-time 2 -H "Authorization: Bearer ${ADMIN_TOKEN:-}" "http://127.0.0.1:$PORT$1"; }
+# admin_token DATA_DIR: an admin API token for the server on that data folder, in ADMIN_TOKEN
+admin_token() {
+    ADMIN_TOKEN=$("$ANTENNE" --data "$1" admin-token create bench) || die "antenne admin-token create failed"
+}
 
 server_start() {
     local data log i state=''
@@ -97,6 +111,7 @@ server_start() {
     log=$data/server.log
     "$ANTENNE" --data "$data" channel add demo --source "file://$DEMO_TS" >/dev/null ||
         die "antenne channel add demo failed"
+    admin_token "$data"
     PORT=$(free_port)
     # shellcheck disable=SC2034 # URL and SERVER_LOG are for the calling script
     URL=http://127.0.0.1:$PORT/live/demo.ts
@@ -136,4 +151,22 @@ server_stop() {
 # result_field KEY FILE -> value of KEY=... on the RESULT line of FILE
 result_field() {
     sed -n 's/^RESULT.* '"$1"'=\([^ ]*\).*/\1/p' "$2" | head -n 1
+}
+
+# nginx_start CONF_DIR: runs $NGINX on CONF_DIR/nginx.conf (which listens on
+# $NGX_PORT) in the background, sets NGX_PID (killed by the EXIT trap) and
+# waits until it answers.
+nginx_start() {
+    local dir=$1 i
+    "$NGINX" -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" ||
+        { cat "$dir/error.log" >&2; die "nginx -t failed"; }
+    "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
+    NGX_PID=$!
+    BG_PIDS+=("$NGX_PID")
+    for ((i = 0; i < 50; i++)); do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$NGX_PORT/" && return 0
+        kill -0 "$NGX_PID" 2>/dev/null || { cat "$dir/error.log" >&2; die "nginx exited"; }
+        sleep 0.1
+    done
+    die "nginx did not answer on port $NGX_PORT within 5 s"
 }

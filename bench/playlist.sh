@@ -76,26 +76,9 @@ command -v cc >/dev/null || die "cc not found (needed for the source-address shi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x "$NGINX" ]] || die "nginx not found (apt-get install nginx-light)"
 
-# ---- build and temp dir (like lib.sh's bench_init, but only the antenne binary: the benchmark needs no other) --
+# ---- build and temp dir (bench_init's, but only the antenne binary: the benchmark needs no other) --
 playlist_init() {
-    local build=${1:-build-release}
-    if [[ -n "${1:-}" && -d "$build" ]]; then
-        build=$(cd "$build" && pwd)
-    elif [[ "$build" != /* ]]; then
-        build="$REPO/$build"
-    fi
-    if [[ ! -f "$build/build.ninja" ]]; then
-        note "setting up a release build in $build"
-        meson setup "$build" "$REPO" --buildtype=release -Db_sanitize=none >/dev/null ||
-            die "meson setup $build failed"
-    fi
-    ninja -C "$build" antenne >/dev/null || die "ninja -C $build antenne failed"
-    BUILD=$build
-    ANTENNE=$build/antenne
-    [[ -x "$ANTENNE" ]] || die "$ANTENNE not built"
-    if ldd "$ANTENNE" 2>/dev/null | grep -q libasan; then
-        note "warning: $ANTENNE is built with AddressSanitizer; figures will be far below a release build's"
-    fi
+    bench_build "${1:-}" antenne
     local base=${TMPDIR:-/tmp}
     [[ -z "${TMPDIR:-}" && -d /dev/shm && -w /dev/shm ]] && base=/dev/shm
     TMP=$(mktemp -d "$base/antenne-bench.XXXXXX")
@@ -293,17 +276,7 @@ http {
 }
 EOF
 cp "$ngx_dir/nginx.conf" "$out/nginx.conf"
-"$NGINX" -t -q -p "$ngx_dir" -c "$ngx_dir/nginx.conf" -e "$ngx_dir/error.log" ||
-    { cat "$ngx_dir/error.log" >&2; die "nginx -t failed"; }
-"$NGINX" -p "$ngx_dir" -c "$ngx_dir/nginx.conf" -e "$ngx_dir/error.log" &
-NGX_PID=$!
-BG_PIDS+=("$NGX_PID")
-for ((i = 0; i < 50; i++)); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$NGX_PORT/" && break
-    kill -0 "$NGX_PID" 2>/dev/null || { cat "$ngx_dir/error.log" >&2; die "nginx exited"; }
-    sleep 0.1
-done
-((i < 50)) || die "nginx did not answer on port $NGX_PORT within 5 s"
+nginx_start "$ngx_dir"
 curl -sf --max-time 5 -o "$TMP/ngx.m3u" "http://127.0.0.1:$NGX_PORT$token_path" || die "nginx: GET $token_path failed"
 cmp -s "$TMP/ngx.m3u" "$out/playlist-token.m3u" || die "nginx serves other bytes than antenne's playlist"
 note "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///') pid $NGX_PID on port $NGX_PORT"

@@ -54,9 +54,11 @@ static json_t *analysis_json(const ts_analysis_t *a)
                                               "cc_errors", (json_int_t)p->cc_errors, "bitrate",
                                               (json_int_t)p->bitrate, "scrambled", p->scrambled, "pcr", p->pcr));
     }
-    return json_pack("{ss ss sI sI so so so sI}", "state", health[a->state], "reason", a->reason, "packets",
+    json_t *out = json_pack("{ss ss sI sI so so so sI}", "state", health[a->state], "reason", a->reason, "packets",
                      (json_int_t)a->packets, "bitrate", (json_int_t)a->bitrate, "errors", errors, "recent", recent,
                      "pids", pids, "scrambled_pids", (json_int_t)a->scrambled_pids);
+    json_object_set_new(out, "pcr_gap_ms", json_integer((json_int_t)(a->pcr_gap_us / 1000u)));
+    return out;
 }
 
 json_t *admin_channel_json(const channel_t *channel)
@@ -68,6 +70,8 @@ json_t *admin_channel_json(const channel_t *channel)
     json_object_set_new(json, "state_reason", json_string(info.reason));
     json_object_set_new(json, "source", info.source_url ? json_string(info.source_url) : json_null());
     json_object_set_new(json, "input_bitrate", json_integer((json_int_t)info.input_bitrate));
+    json_object_set_new(json, "output_bitrate", json_integer((json_int_t)info.output_bitrate));
+    json_object_set_new(json, "on_slate", json_boolean(info.on_slate));
     json_object_set_new(json, "viewers", json_integer(info.viewers));
     const channel_stats_t *s = &info.stats;
     json_t *stats = json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI}", "bytes_in", (json_int_t)s->bytes_in,

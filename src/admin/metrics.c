@@ -41,17 +41,25 @@ STAT(viewers_dropped)
 STAT(source_switches)
 static uint64_t value_viewers(const channel_info_t *info) { return info->viewers; }
 static uint64_t value_input_bitrate(const channel_info_t *info) { return info->input_bitrate; }
-static uint64_t value_up(const channel_info_t *info) { return info->state == CHANNEL_UP; }
+static uint64_t value_output_bitrate(const channel_info_t *info) { return info->output_bitrate; }
+static uint64_t value_up(const channel_info_t *info)
+{
+    return info->state == CHANNEL_UP || info->state == CHANNEL_DEGRADED;
+}
+static uint64_t value_on_slate(const channel_info_t *info) { return info->on_slate; }
 static uint64_t value_hls_segments(const channel_info_t *info) { return info->hls.segments; }
 
 static const struct {
     family_t family;
     channel_value_fn value;
 } channel_families[] = {
-    {{"antenne_channel_up", GAUGE, "1 while the channel's source delivers"}, value_up},
+    {{"antenne_channel_up", GAUGE, "1 while the channel's source delivers (up or degraded)"}, value_up},
+    {{"antenne_channel_on_slate", GAUGE, "1 while the slate plays because every source is down"}, value_on_slate},
     {{"antenne_channel_viewers", GAUGE, "HTTP-TS viewers connected"}, value_viewers},
     {{"antenne_channel_input_bitrate_bits", GAUGE, "input bit rate over the last seconds, bits/s"},
      value_input_bitrate},
+    {{"antenne_channel_output_bitrate_bits", GAUGE, "bit rate sent to HTTP-TS viewers over the last second, bits/s"},
+     value_output_bitrate},
     {{"antenne_channel_input_bytes_total", COUNTER, "bytes received from the source"}, value_bytes_in},
     {{"antenne_channel_input_packets_total", COUNTER, "TS packets received from the source"}, value_packets_in},
     {{"antenne_channel_output_bytes_total", COUNTER, "bytes sent to HTTP-TS viewers"}, value_bytes_out},
@@ -97,7 +105,8 @@ void admin_metrics_channels(channel_t *const *channels, size_t count, strbuf_t *
     /* The state as one series per possible value (the usual enum idiom). */
     static const family_t state = {"antenne_channel_state", GAUGE, "1 for the channel's current state"};
     header(out, &state);
-    static const channel_state_t states[] = {CHANNEL_IDLE, CHANNEL_STARTING, CHANNEL_UP, CHANNEL_DOWN};
+    static const channel_state_t states[] = {CHANNEL_IDLE, CHANNEL_STARTING, CHANNEL_UP, CHANNEL_DEGRADED,
+                                             CHANNEL_DOWN};
     for (size_t i = 0; i < count; i++)
         for (size_t s = 0; s < ARRAY_SIZE(states); s++)
             strbuf_printf(out, "antenne_channel_state{channel=\"%s\",state=\"%s\"} %d\n",

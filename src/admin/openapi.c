@@ -136,13 +136,20 @@ static json_t *nullable(const char *type, const char *description)
 static void channel_live(doc_t *doc, json_t *schema)
 {
     json_t *p = json_object_get(schema, "properties");
-    json_t *state = put(doc, p, "state", typed("string", "idle, starting, up or down"));
+    json_t *state = put(doc, p, "state", typed("string", "idle, starting, up, degraded or down"));
     json_t *states = put(doc, state, "enum", json_array());
     for (channel_state_t st = CHANNEL_IDLE; st <= CHANNEL_DOWN; st++)
         append(doc, states, json_string(channel_state_name(st)));
     put(doc, p, "state_reason", typed("string", "why it is in that state"));
     put(doc, p, "source", nullable("string", "the source in use"));
+    put(doc, p, "source_index", typed("integer", "the source's place in sources (0: the first); the slate comes after "
+                                              "the last"));
+    put(doc, p, "on_slate", typed("boolean", "the slate plays because every source is down"));
     put(doc, p, "input_bitrate", typed("integer", "bits per second coming in"));
+    put(doc, p, "output_bitrate", typed("integer", "bits per second sent to HTTP-TS viewers"));
+    put(doc, p, "analysis", typed("object", "ETSI TR 101 290 analysis of the source in use: state (ok, degraded, "
+                                            "down), reason, packets, bitrate, errors and recent (last 1-2 s) by the "
+                                            "standard's names, pids, scrambled_pids, pcr_gap_ms"));
     put(doc, p, "viewers", typed("integer", "viewers now, on this server"));
     static const char *const stats[] = {"bytes_in", "packets_in", "cc_errors", "sync_losses", "bytes_skipped",
                                         "rtp_lost", "source_errors", "keyframes", "psi_errors", "viewers_skipped",

@@ -20,8 +20,14 @@ static uint64_t now_minus(uint64_t then) { return clock_mono_us() - then; }
 
 const char *channel_state_name(channel_state_t state)
 {
-    static const char *const names[] = {"idle", "starting", "up", "down"};
+    static const char *const names[] = {"idle", "starting", "up", "degraded", "down"};
     return names[state];
+}
+
+/* Source `index` of the channel: the configured ones, then the slate. */
+static const char *channel_source_url(const channel_t *channel, size_t index)
+{
+    return index < channel->config.sources.count ? channel->config.sources.items[index] : channel->config.slate;
 }
 
 void channel_set_state(channel_t *channel, channel_state_t state, const char *reason)
@@ -183,7 +189,7 @@ static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
     if ((lost || junk) && now - channel->input_warned_us >= 1000000u) {
         channel->input_warned_us = now;
         log_warn("channel", "%s: bad input from %s at byte %llu: %llu sync losses, %llu bytes without TS sync so far",
-                 channel->config.name, channel->config.sources.items[channel->source_index],
+                 channel->config.name, channel_source_url(channel, channel->source_index),
                  (unsigned long long)channel->stats.bytes_in,
                  (unsigned long long)channel->sync.sync_losses, (unsigned long long)channel->sync.bytes_skipped);
     }
@@ -193,7 +199,7 @@ static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
     if (channel->sync.packets != channel->packets_seen && ts_demux_has_pmt(channel->demux)) {
         channel->packets_seen = channel->sync.packets;
         channel->last_data_us = now;
-        if (channel->state != CHANNEL_UP)
+        if (channel->state != CHANNEL_UP && channel->state != CHANNEL_DEGRADED)
             channel_set_state(channel, CHANNEL_UP, "");
     }
 }
@@ -203,7 +209,7 @@ static void channel_on_status(void *opaque, ingest_status_t status, const char *
     channel_t *channel = opaque;
     switch (status) {
     case INGEST_CONNECTING:
-        if (channel->state != CHANNEL_UP)
+        if (channel->state != CHANNEL_UP && channel->state != CHANNEL_DEGRADED)
             channel_set_state(channel, channel->state == CHANNEL_DOWN ? CHANNEL_DOWN : CHANNEL_STARTING,
                               message);
         break;
@@ -216,7 +222,7 @@ static void channel_on_status(void *opaque, ingest_status_t status, const char *
         channel->stats.source_errors++;
         channel_set_state(channel, CHANNEL_DOWN, message);
         /* (not from inside the source's own callback: at the next tick) */
-        channel->source_failed = channel->config.sources.count > 1;
+        channel->source_failed = channel->config.sources.count + (channel->config.slate != NULL) > 1;
         break;
     }
 }
@@ -225,7 +231,7 @@ static int channel_start_source(channel_t *channel)
 {
     ingest_callbacks_t callbacks = {channel_on_data, channel_on_status, channel};
     char err[256];
-    const char *url = channel->config.sources.items[channel->source_index];
+    const char *url = channel_source_url(channel, channel->source_index);
     ts_sync_init(&channel->sync);
     ts_demux_free(channel->demux);
     ingest_url_t parsed;
@@ -245,6 +251,7 @@ static int channel_start_source(channel_t *channel)
     channel->last_bytes_us = 0;
     channel->packets_seen = 0;
     channel->source_failed = false;
+    channel->unfit_since_us = channel->clean_since_us = 0;
     if (channel->analyzer)
         ts_analyzer_reset(channel->analyzer); /* the counters are the source's */
     return 0;
@@ -257,7 +264,7 @@ static void channel_stop_probe(channel_t *channel)
         channel->probe = NULL;
     }
     channel->probe_failed = false;
-    channel->probe_healthy_us = 0;
+    channel->probe_healthy_us = channel->probe_last_us = 0;
 }
 
 static void channel_stop_source(channel_t *channel)
@@ -297,24 +304,87 @@ static void channel_restart_input(channel_t *channel, size_t index, const char *
 static void channel_switch_source(channel_t *channel, size_t index, const char *why)
 {
     char message[512];
-    snprintf(message, sizeof(message), "%s %s: %s", index == 0 ? "back to" : "switching to",
-             channel->config.sources.items[index], why);
+    const char *kind = index == 0 ? "failback" : "failover";
+    if (index == channel->config.sources.count) {
+        snprintf(message, sizeof(message), "every source is down, playing the slate %s: %s",
+                 channel_source_url(channel, index), why);
+    } else {
+        snprintf(message, sizeof(message), "%s %s: %s", index == 0 ? "back to" : "switching to",
+                 channel_source_url(channel, index), why);
+        if (channel->source_index == channel->config.sources.count)
+            kind = "failback"; /* from the slate to a real source */
+    }
     log_warn("channel", "%s: %s", channel->config.name, message);
     channel->stats.source_switches++;
-    channel_event(channel, index == 0 ? "failback" : "failover", message);
+    channel_event(channel, kind, message);
     channel_restart_input(channel, index, message);
+}
+
+/* Why a source whose packets arrive is still unfit to watch, or NULL when
+ * it is fit. (Silence is judged on arrival times; a missing PAT or PMT does
+ * not count: viewers are given the last ones seen.) */
+static const char *source_unfit(const channel_t *channel, const ts_analysis_t *a, char *buf, size_t size)
+{
+    if (!a->in_sync)
+        return "TS sync lost";
+    int64_t cc_limit = channel->config.failover_cc_errors;
+    if (cc_limit > 0 && a->recent[TS_TR_CC_ERROR] >= (uint64_t)cc_limit) {
+        snprintf(buf, size, "%llu continuity errors in the last 1-2 s (limit %lld)",
+                 (unsigned long long)a->recent[TS_TR_CC_ERROR], (long long)cc_limit);
+        return buf;
+    }
+    if (a->pcr_gap_us > (uint64_t)channel->config.failover_ms * 1000u) {
+        snprintf(buf, size, "no PCR for %llu ms", (unsigned long long)(a->pcr_gap_us / 1000u));
+        return buf;
+    }
+    if (a->scrambled_pids) {
+        snprintf(buf, size, "%zu PID%s scrambled (antenne does not descramble)", a->scrambled_pids,
+                 a->scrambled_pids == 1 ? "" : "s");
+        return buf;
+    }
+    return NULL;
+}
+
+/* Every 100 ms while packets flow: up or degraded (with the analysis's
+ * reason; back up after 2 s without errors), and whether the source is
+ * fit. Only state changes are events; a changing reason is not. */
+static void channel_check_health(channel_t *channel, uint64_t now)
+{
+    if (!channel->analyzer || (channel->state != CHANNEL_UP && channel->state != CHANNEL_DEGRADED)) {
+        channel->unfit_since_us = 0;
+        return;
+    }
+    ts_analysis_t a;
+    ts_analyzer_get(channel->analyzer, &a);
+    const char *unfit = source_unfit(channel, &a, channel->unfit_reason, sizeof(channel->unfit_reason));
+    if (!unfit)
+        channel->unfit_since_us = 0;
+    else if (!channel->unfit_since_us)
+        channel->unfit_since_us = now;
+    if (unfit != channel->unfit_reason && unfit)
+        snprintf(channel->unfit_reason, sizeof(channel->unfit_reason), "%s", unfit);
+    if (a.state != TS_HEALTH_OK) {
+        channel->clean_since_us = 0;
+        if (channel->state == CHANNEL_UP)
+            channel_set_state(channel, CHANNEL_DEGRADED, a.reason);
+        else
+            snprintf(channel->reason, sizeof(channel->reason), "%s", a.reason);
+    } else if (channel->state == CHANNEL_DEGRADED) {
+        if (!channel->clean_since_us)
+            channel->clean_since_us = now;
+        else if (now - channel->clean_since_us >= 2000000u)
+            channel_set_state(channel, CHANNEL_UP, "");
+    }
 }
 
 static void probe_on_packets(void *opaque, const uint8_t *packets, size_t count)
 {
     channel_t *channel = opaque;
-    (void)packets;
-    if (!count)
-        return;
     uint64_t now = clock_mono_us();
-    channel->probe_last_us = now;
-    if (!channel->probe_healthy_us)
-        channel->probe_healthy_us = now;
+    for (size_t i = 0; channel->probe_analyzer && i < count; i++)
+        ts_analyzer_packet(channel->probe_analyzer, packets + i * TS_PACKET_SIZE, now);
+    if (count)
+        channel->probe_last_us = now;
 }
 
 static void probe_on_data(void *opaque, const uint8_t *data, size_t len)
@@ -331,52 +401,104 @@ static void probe_on_status(void *opaque, ingest_status_t status, const char *me
         channel->probe_failed = true;
 }
 
-/* Called every tick: moves to the next source when the one in use has
- * delivered nothing for failover_ms (silence, refusal, or bytes that are not
- * TS), and back to the first one once it has been healthy for failback_s. */
-static void channel_check_sources(channel_t *channel, uint64_t now)
+/* Every 100 ms while a probe runs: is the source it tries fit (packets with
+ * PAT and PMT, and nothing source_unfit() objects to)? */
+static bool probe_fit(channel_t *channel, uint64_t now)
 {
-    size_t count = channel->config.sources.count;
-    if (!channel->running || count < 2)
-        return;
-    uint64_t limit = (uint64_t)channel->config.failover_ms * 1000u;
-    uint64_t since = MAX(channel->last_data_us, channel->started_us);
-    if (channel->source_failed || now - since > limit) {
-        char why[300];
-        if (channel->source_failed)
-            snprintf(why, sizeof(why), "%s", channel->reason);
-        else
-            snprintf(why, sizeof(why), "no TS packets for %llu ms", (unsigned long long)((now - since) / 1000u));
-        channel_switch_source(channel, (channel->source_index + 1) % count, why);
-        channel->probe_retry_us = now;
-        return;
-    }
-    if (channel->source_index == 0 || channel->config.failback_s <= 0)
-        return;
-    if (channel->probe) {
-        bool lost = channel->probe_healthy_us && now - channel->probe_last_us > limit;
-        if (channel->probe_failed || lost) {
-            channel_stop_probe(channel);
-            channel->probe_retry_us = now + 1000000u;
-        } else if (channel->probe_healthy_us &&
-                   now - channel->probe_healthy_us >= (uint64_t)channel->config.failback_s * 1000000u) {
-            channel_stop_probe(channel);
-            channel_switch_source(channel, 0, "the first source has been healthy again");
-        }
-        return;
-    }
-    if (now < channel->probe_retry_us)
-        return;
+    if (!channel->probe_last_us || now - channel->probe_last_us > 500000u)
+        return false;
+    if (!channel->probe_analyzer)
+        return true;
+    ts_analysis_t a;
+    char buf[128];
+    ts_analyzer_get(channel->probe_analyzer, &a);
+    return a.state != TS_HEALTH_DOWN && !source_unfit(channel, &a, buf, sizeof(buf));
+}
+
+static void channel_start_probe(channel_t *channel, size_t index, uint64_t now)
+{
     ingest_callbacks_t callbacks = {probe_on_data, probe_on_status, channel};
     char err[256];
     ts_sync_init(&channel->probe_sync);
+    if (channel->probe_analyzer)
+        ts_analyzer_reset(channel->probe_analyzer);
+    channel->probe_index = index;
     channel->probe_failed = false;
-    channel->probe_healthy_us = 0;
-    if (ingest_source_start(channel->loop, channel->config.sources.items[0], &callbacks, &channel->probe, err,
+    channel->probe_healthy_us = channel->probe_last_us = 0;
+    channel->probe_started_us = now;
+    if (ingest_source_start(channel->loop, channel_source_url(channel, index), &callbacks, &channel->probe, err,
                             sizeof(err)) < 0) {
         channel->probe = NULL;
         channel->probe_retry_us = now + 1000000u;
     }
+}
+
+/* Called every tick: moves to the next source when the one in use has
+ * delivered nothing for failover_ms (silence, refusal, or bytes that are not
+ * TS) or has been unfit that long; after the last source comes the slate if
+ * there is one. Back to the first source once it has been fit for
+ * failback_s; from the slate, to any source fit for failover_ms. */
+static void channel_check_sources(channel_t *channel, uint64_t now)
+{
+    if (!channel->running)
+        return;
+    if (now - channel->health_checked_us >= 100000u) {
+        channel->health_checked_us = now;
+        channel_check_health(channel, now);
+        if (channel->probe && !probe_fit(channel, now))
+            channel->probe_healthy_us = 0;
+        else if (channel->probe && !channel->probe_healthy_us)
+            channel->probe_healthy_us = now;
+    }
+    size_t count = channel->config.sources.count;
+    size_t total = count + (channel->config.slate != NULL);
+    if (total < 2)
+        return;
+    bool on_slate = channel->source_index == count;
+    uint64_t limit = (uint64_t)channel->config.failover_ms * 1000u;
+    uint64_t since = MAX(channel->last_data_us, channel->started_us);
+    bool silent = now - since > limit;
+    bool unfit = channel->unfit_since_us && now - channel->unfit_since_us >= limit;
+    if (channel->source_failed || silent || unfit) {
+        char why[300];
+        if (channel->source_failed)
+            snprintf(why, sizeof(why), "%s", channel->reason);
+        else if (silent)
+            snprintf(why, sizeof(why), "no TS packets for %llu ms", (unsigned long long)((now - since) / 1000u));
+        else
+            snprintf(why, sizeof(why), "%s", channel->unfit_reason);
+        size_t next = channel->source_index + 1;
+        if (next == count && !channel->config.slate)
+            next = 0;
+        else if (next > count)
+            next = 0;
+        channel_switch_source(channel, next, why);
+        channel->probe_retry_us = now;
+        return;
+    }
+    if (channel->source_index == 0 || (channel->config.failback_s <= 0 && !on_slate))
+        return;
+    if (channel->probe) {
+        uint64_t needed = on_slate ? limit : (uint64_t)channel->config.failback_s * 1000000u;
+        bool lost = channel->probe_last_us && now - channel->probe_last_us > limit;
+        /* From the slate every source is tried in turn, so a silent one
+         * gives way to the next. */
+        bool silent = on_slate && count > 1 && !channel->probe_last_us && now - channel->probe_started_us > limit;
+        if (channel->probe_failed || lost || silent) {
+            channel_stop_probe(channel);
+            channel->probe_next = on_slate ? (channel->probe_next + 1) % count : 0;
+            channel->probe_retry_us = now + (on_slate && channel->probe_next ? 0 : 1000000u);
+        } else if (channel->probe_healthy_us && now - channel->probe_healthy_us >= needed) {
+            size_t index = channel->probe_index;
+            channel_stop_probe(channel);
+            channel->probe_next = 0;
+            channel_switch_source(channel, index,
+                                  index == 0 ? "the first source has been healthy again" : "this source is healthy");
+        }
+        return;
+    }
+    if (now >= channel->probe_retry_us)
+        channel_start_probe(channel, on_slate ? channel->probe_next : 0, now);
 }
 
 int channel_run(channel_t *channel)
@@ -413,7 +535,7 @@ static void channel_halt(channel_t *channel)
     channel->cc = NULL;
     channel->running = false;
     channel->au_pending = false;
-    channel->bitrate = 0;
+    channel->bitrate = channel->output_bitrate = 0;
     channel_set_state(channel, CHANNEL_IDLE, "no viewers");
 }
 
@@ -441,7 +563,9 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
     uint64_t window = now - channel->rate_window_start_us;
     if (window >= 1000000u) {
         channel->bitrate = channel->rate_window_bytes * 8u * 1000000u / window;
+        channel->output_bitrate = (channel->stats.bytes_out - channel->rate_window_bytes_out) * 8u * 1000000u / window;
         channel->rate_window_bytes = 0;
+        channel->rate_window_bytes_out = channel->stats.bytes_out;
         channel->rate_window_start_us = now;
     }
     if (!channel->running)
@@ -504,7 +628,9 @@ channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const ch
     channel->loop = loop;
     channel->options = *options;
     channel->state = CHANNEL_IDLE;
-    channel->analyzer = ts_analyzer_new(NULL); /* (without it, no analysis: not fatal) */
+    /* (without them, no analysis: not fatal) */
+    channel->analyzer = ts_analyzer_new(NULL);
+    channel->probe_analyzer = ts_analyzer_new(NULL);
     channel->rate_window_start_us = clock_mono_us();
     uv_timer_init(loop, &channel->timer);
     channel->timer.data = channel;
@@ -547,6 +673,7 @@ static void channel_on_handle_closed(uv_handle_t *handle)
         return;
     ts_demux_free(channel->demux);
     ts_analyzer_free(channel->analyzer);
+    ts_analyzer_free(channel->probe_analyzer);
     free(channel->cc);
     channel_config_clear(&channel->config);
     free(channel);
@@ -575,9 +702,11 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
     memset(info, 0, sizeof(*info));
     info->state = channel->state;
     info->reason = channel->reason;
-    info->source_url = channel->source ? channel->config.sources.items[channel->source_index] : NULL;
+    info->source_url = channel->source ? channel_source_url(channel, channel->source_index) : NULL;
     info->source_index = (uint32_t)channel->source_index;
+    info->on_slate = channel->source && channel->source_index == channel->config.sources.count;
     info->input_bitrate = channel->bitrate;
+    info->output_bitrate = channel->output_bitrate;
     info->viewers = channel->viewer_count;
     info->stats = channel->stats;
     if (channel->demux) {

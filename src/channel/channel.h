@@ -34,8 +34,10 @@ typedef struct channel_config {
     int64_t hls_target;     /* HLS segment target duration, seconds */
     int64_t hls_window;     /* segments listed in HLS playlists */
     int64_t hls_part_ms;    /* LL-HLS part target, milliseconds */
-    int64_t failover_ms;    /* a source silent this long gives way to the next one */
+    int64_t failover_ms;    /* a source silent or unfit this long gives way to the next one */
     int64_t failback_s;     /* the first source, healthy this long again, takes over; 0: never */
+    int64_t failover_cc_errors; /* continuity errors in a second that make a source unfit; 0: never */
+    char *slate;            /* file:// URL played while every source is down, or NULL */
 } channel_config_t;
 
 extern const field_t channel_fields[];
@@ -54,6 +56,7 @@ typedef enum channel_state {
     CHANNEL_IDLE,      /* on-demand and nobody watching */
     CHANNEL_STARTING,  /* source started, no packets yet */
     CHANNEL_UP,        /* packets arrived in the last 2 s */
+    CHANNEL_DEGRADED,  /* up, but the analysis finds errors; reason says which */
     CHANNEL_DOWN,      /* source failing; reason says why */
 } channel_state_t;
 
@@ -78,11 +81,14 @@ typedef struct channel_stats {
 typedef struct channel_info {
     channel_state_t state;
     hls_info_t hls;
-    const char *reason;        /* why it is down or starting, or "" */
+    const char *reason;        /* why it is down, degraded or starting, or "" */
     const char *source_url;    /* source in use, or NULL */
-    uint32_t source_index;     /* its place in the list: 0 is the first (primary) */
+    uint32_t source_index;     /* its place in the list: 0 is the first (primary);
+                                * the slate comes after the last one */
+    bool on_slate;             /* the slate plays: every source is down */
     const char *warning;       /* about the input, or NULL */
     uint64_t input_bitrate;    /* bits/s over the last seconds */
+    uint64_t output_bitrate;   /* bits/s to HTTP-TS viewers over the last second */
     uint32_t viewers;
     channel_stats_t stats;
     ts_analysis_t analysis;    /* TR 101 290 of the source in use (zeros while idle) */

@@ -60,25 +60,37 @@ struct channel {
         uint8_t state;         /* CC_UNSEEN, CC_SEEN, CC_SWITCHED, CC_MARK_PENDING */
     } *cc;
     uint64_t feed_us;          /* arrival time of the bytes being fed */
-    size_t source_index;       /* the source in use: 0 is the first (primary) */
+    size_t source_index;       /* the source in use: 0 is the first (primary),
+                                * sources.count the slate */
     bool source_failed;        /* it reported a failure: switch at the next tick */
-    /* While a backup plays, the first source is tried on the side; once it
-     * has delivered TS for failback_s it takes over again. */
+    uint64_t health_checked_us;/* the analysis is looked at every 100 ms */
+    uint64_t unfit_since_us;   /* packets arrive but the source is unfit; 0: it is fit */
+    char unfit_reason[128];
+    uint64_t clean_since_us;   /* a degraded channel is up again after 2 s clean */
+    /* While a backup plays, the first source is tried on the side (on the
+     * slate, each source in turn); once it has delivered fit TS for
+     * failback_s (on the slate: failover_ms) it takes over again. */
     ingest_source_t *probe;
     ts_sync_t probe_sync;
+    ts_analyzer_t *probe_analyzer;
+    size_t probe_index;        /* the source it tries */
+    size_t probe_next;         /* on the slate: the source to try next */
     bool probe_failed;
-    uint64_t probe_healthy_us; /* since when it delivers packets; 0: not yet */
+    uint64_t probe_started_us;
+    uint64_t probe_healthy_us; /* since when it delivers fit packets; 0: not yet */
     uint64_t probe_last_us;    /* its last packets */
     uint64_t probe_retry_us;   /* when to try it again */
     uint64_t last_data_us;     /* last aligned packets with PSI known */
     uint64_t last_bytes_us;    /* last bytes of any kind */
     uint64_t started_us;
     uint64_t packets_seen;
-    uint64_t packets_checked;
-    uint64_t input_warned_us;  /* last bad-input warning, to rate-limit them */  /* aligned packets at the last housekeeping */
+    uint64_t packets_checked;  /* aligned packets at the last housekeeping */
+    uint64_t input_warned_us;  /* last bad-input warning, to rate-limit them */
     uint64_t rate_window_start_us;
     uint64_t rate_window_bytes;
     uint64_t bitrate;
+    uint64_t rate_window_bytes_out; /* stats.bytes_out when the window began */
+    uint64_t output_bitrate;
     uint64_t housekeeping_us;
     uint64_t idle_since_us;
 

@@ -21,6 +21,20 @@ static int check_source(const char *value, char *err, size_t err_size)
     return -EINVAL;
 }
 
+static int check_slate(const char *value, char *err, size_t err_size)
+{
+    ingest_url_t url;
+    char why[200];
+    if (strncmp(value, "file://", 7) != 0) {
+        snprintf(err, err_size, "slate: a file:// URL of a TS file or folder (not '%.80s')", value);
+        return -EINVAL;
+    }
+    if (ingest_url_parse(value, &url, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(err, err_size, "slate: %s", why);
+    return -EINVAL;
+}
+
 #define CF(member) offsetof(channel_config_t, member)
 
 const field_t channel_fields[] = {
@@ -38,9 +52,14 @@ const field_t channel_fields[] = {
     {"hls_window", FIELD_INT, CF(hls_window), 3, 60, NULL, "segments listed in HLS playlists", NULL},
     {"hls_part_ms", FIELD_INT, CF(hls_part_ms), 100, 2000, NULL, "LL-HLS part target in milliseconds", NULL},
     {"failover_ms", FIELD_INT, CF(failover_ms), 100, 60000, NULL,
-     "switch to the next source after this many ms without packets", NULL},
+     "switch to the next source after this many ms without packets, or unfit (no sync or PCR, scrambled, "
+     "continuity errors)", NULL},
     {"failback_s", FIELD_INT, CF(failback_s), 0, 86400, NULL,
      "return to the first source once it has been healthy this many seconds (0: never)", NULL},
+    {"failover_cc_errors", FIELD_INT, CF(failover_cc_errors), 0, 1000000, NULL,
+     "continuity errors in a second that make a source unfit (0: never)", NULL},
+    {"slate", FIELD_STRING, CF(slate), 0, 2000, NULL, "file:// URL of a TS file played while every source is down",
+     check_slate},
 };
 const size_t channel_field_count = sizeof(channel_fields) / sizeof(channel_fields[0]);
 
@@ -59,6 +78,7 @@ void channel_config_defaults(channel_config_t *config)
     config->hls_part_ms = 333;
     config->failover_ms = 1000;
     config->failback_s = 10;
+    config->failover_cc_errors = 20;
 }
 
 int channel_config_validate(const channel_config_t *config, char *err, size_t err_size)

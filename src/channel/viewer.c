@@ -191,7 +191,7 @@ static bool viewer_find_start(viewer_t *viewer, bool waited_long)
         return true;
     }
     bool no_video = ts_demux_has_pmt(channel->demux) && ts_demux_video_pid(channel->demux) == TS_PID_NULL;
-    if (no_video || (waited_long && channel->state == CHANNEL_UP)) {
+    if (no_video || (waited_long && (channel->state == CHANNEL_UP || channel->state == CHANNEL_DEGRADED))) {
         block_t *psi = channel_psi_snapshot(channel);
         if (!psi)
             return false;

@@ -111,6 +111,9 @@ static const char *const migrations[] = {
     /* 4: failover between a channel's sources */
     "ALTER TABLE channels ADD COLUMN failover_ms {int} NOT NULL DEFAULT 1000;"
     "ALTER TABLE channels ADD COLUMN failback_s {int} NOT NULL DEFAULT 10;",
+    /* 5: what makes a source unfit, and what plays when none is fit */
+    "ALTER TABLE channels ADD COLUMN failover_cc_errors {int} NOT NULL DEFAULT 20;"
+    "ALTER TABLE channels ADD COLUMN slate TEXT;",
 };
 
 /* The migration with {word} replaced by the backend's spelling. */

@@ -714,6 +714,16 @@ static void set_state(const ts_analyzer_t *an, ts_analysis_t *out)
             return;
         }
     }
+    /* A player cannot decode what is scrambled, nor pace what has no clock. */
+    if (out->scrambled_pids) {
+        snprintf(out->reason, sizeof(out->reason), "%zu PID%s scrambled", out->scrambled_pids,
+                 out->scrambled_pids == 1 ? "" : "s");
+        return;
+    }
+    if (out->pcr_gap_us > an->pcr_interval_us * 10) {
+        snprintf(out->reason, sizeof(out->reason), "no PCR for %.1f s", (double)out->pcr_gap_us / 1e6);
+        return;
+    }
     for (int e = 0; e < TS_TR_COUNT; e++) {
         if (!out->recent[e])
             continue;
@@ -765,6 +775,9 @@ void ts_analyzer_get(const ts_analyzer_t *an, ts_analysis_t *out)
         o->scrambled_packets = p->scrambled_packets;
         o->bitrate = p->bitrate;
         out->scrambled_pids += p->scrambled;
+        uint64_t pcr_gap = since(an->now_us, p->last_pcr_us);
+        if (p->has_pcr && (p->role & ROLE_ES) && pcr_gap > out->pcr_gap_us)
+            out->pcr_gap_us = pcr_gap;
     }
     qsort(out->pids, out->pid_count, sizeof(out->pids[0]), compare_pid);
     set_state(an, out);

@@ -230,7 +230,8 @@ typedef struct ts_analysis_pid {
 
 typedef enum ts_health {
     TS_HEALTH_OK = 0,
-    TS_HEALTH_DEGRADED,       /* errors in the last 1-2 s, or a PID missing */
+    TS_HEALTH_DEGRADED,       /* errors in the last 1-2 s, a PID missing, PCRs gone
+                               * for 10 PCR intervals, or scrambled PIDs */
     TS_HEALTH_DOWN,           /* no packets, no sync, no PAT or no PMT */
 } ts_health_t;
 
@@ -246,6 +247,8 @@ typedef struct ts_analysis {
     uint64_t other_packets;             /* PIDs beyond the tracked ones */
     uint64_t other_bitrate;
     size_t scrambled_pids;              /* tracked PIDs whose last packet was scrambled */
+    uint64_t pcr_gap_us;                /* the longest time since the last PCR of a PID that
+                                         * carried PCRs (0 when none has) */
     ts_health_t state;
     char reason[96];                    /* "" when ok, else e.g. "PAT missing for 0.8 s" */
 } ts_analysis_t;

@@ -713,7 +713,8 @@ static void test_channel_fields(void **state)
                 "hls_target: must be an integer from 1 to 30");
     apply_fails(channel_fields, channel_field_count, &c, "{\"lag_policy\": \"drop\"}", false,
                 "lag_policy: must be one of: skip, close");
-    apply_fails(channel_fields, channel_field_count, &c, "{\"state\": \"up\"}", false, "state: unknown field");
+    apply_fails(channel_fields, channel_field_count, &c, "{\"state\": \"up\"}", false,
+                "state: unknown field (did you mean slate?)");
     apply_fails(channel_fields, channel_field_count, &c, "{\"source\": []}", false,
                 "source: unknown field (did you mean sources?)");
     /* The URL check's message, named by the JSON key. */

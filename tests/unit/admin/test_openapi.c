@@ -495,8 +495,9 @@ static void test_known_values(void **state)
     assert_true(json_is_true(json_object_get(created, "readOnly")));
     /* The live state of a channel comes with it. */
     json_t *state_enum = at("components", "schemas", "Channel", "properties", "state", "enum", NULL);
-    assert_int_equal(json_array_size(state_enum), 4);
+    assert_int_equal(json_array_size(state_enum), 5);
     assert_string_equal(json_string_value(json_array_get(state_enum, 2)), "up");
+    assert_string_equal(json_string_value(json_array_get(state_enum, 3)), "degraded");
     assert_true(json_is_true(at("components", "schemas", "Channel", "properties", "viewers", "readOnly", NULL)));
     assert_null(at("components", "schemas", "ChannelUpdate", "properties", "state", NULL));
 }

@@ -438,6 +438,35 @@ static void test_scrambled_pid_reported(void **state)
     assert_int_equal(audio->scrambled_packets, 2050);
     assert_int_equal(a->scrambled_packets, 2050);
     assert_false(pid_of(a, AB_VIDEO_PID)->scrambled);
+    /* No player can decode it: the source is degraded, and says why. */
+    assert_int_equal(a->state, TS_HEALTH_DEGRADED);
+    assert_string_equal(a->reason, "1 PID scrambled");
+    f->st.audio_scrambling = 0;
+    run_for(f, 3 * SECOND);
+    assert_int_equal(get(f)->state, TS_HEALTH_OK);
+}
+
+static void test_pcr_gone_is_degraded(void **state)
+{
+    fixture_t *f = *state;
+    run_for(f, SECOND);
+    assert_true(get(f)->pcr_gap_us <= 40000);
+    f->st.no_pcr = true;
+    run_for(f, 900000);
+    const ts_analysis_t *a = get(f);
+    assert_true(a->pcr_gap_us >= 880000 && a->pcr_gap_us <= 940000);
+    /* (the 100 ms repetition error is only counted when a PCR comes) */
+    assert_int_equal(a->errors[TS_TR_PCR_REPETITION_ERROR], 0);
+    assert_int_equal(a->state, TS_HEALTH_OK);
+    run_for(f, 300000);
+    a = get(f);
+    assert_int_equal(a->state, TS_HEALTH_DEGRADED);
+    assert_memory_equal(a->reason, "no PCR for 1.", 13);
+    f->st.no_pcr = false;
+    run_for(f, 3 * SECOND);
+    a = get(f);
+    assert_int_equal(a->state, TS_HEALTH_OK);
+    assert_errors(a, TS_TR_PCR_REPETITION_ERROR, 1, -1);
 }
 
 static void test_pid_table_is_bounded(void **state)
@@ -555,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sync_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transport_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scrambled_pid_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcr_gone_is_degraded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pid_table_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_random_packets_do_not_crash),

@@ -320,6 +320,8 @@ static void channel_switch_source(channel_t *channel, size_t index, const char *
     channel_restart_input(channel, index, message);
 }
 
+#define PCR_GONE_US 150000u
+
 /* Why a source whose packets arrive is still unfit to watch, or NULL when
  * it is fit. (Silence is judged on arrival times; a missing PAT or PMT does
  * not count: viewers are given the last ones seen.) */
@@ -333,7 +335,9 @@ static const char *source_unfit(const channel_t *channel, const ts_analysis_t *a
                  (unsigned long long)a->recent[TS_TR_CC_ERROR], (long long)cc_limit);
         return buf;
     }
-    if (a->pcr_gap_us > (uint64_t)channel->config.failover_ms * 1000u) {
+    /* (a PCR is due every 100 ms at most; unfit as soon as two are missing,
+     * so that the switch comes failover_ms after that) */
+    if (a->pcr_gap_us > PCR_GONE_US) {
         snprintf(buf, size, "no PCR for %llu ms", (unsigned long long)(a->pcr_gap_us / 1000u));
         return buf;
     }

@@ -34,6 +34,9 @@ MEDIA_FILES = ("demo.ts", "short.ts", "mpts.ts", "radio.ts", "hevc.ts")
 
 # Markers of a sanitizer report in a process's stderr (ASan/LSan and UBSan).
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+# Set by scripts/valgrind-integration.sh (ANTENNE_BIN is then scripts/valgrind-antenne):
+# exit code 99 means memcheck found errors, reported in DIR/valgrind.PID.log.
+VALGRIND_LOGDIR = os.environ.get("ANTENNE_VALGRIND_LOGDIR")
 
 TS_PACKET = 188
 NULL_PID = 0x1FFF
@@ -80,6 +83,18 @@ def check_sanitizer(text, who):
             start = max(0, text.rfind("\n", 0, max(0, idx - 2000)))
             return f"{who}: sanitizer report ({marker!r}):\n{text[start:start + 6000]}"
     return None
+
+
+def check_valgrind(rc, pid, who):
+    """Under scripts/valgrind-integration.sh: a problem string if memcheck found errors."""
+    if not VALGRIND_LOGDIR or rc != 99:
+        return None
+    path = Path(VALGRIND_LOGDIR) / f"valgrind.{pid}.log"
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as e:
+        text = f"({e})"
+    return f"{who}: valgrind memcheck found errors (exit 99), {path}:\n{tail(text, 12000)}"
 
 
 def tail(text, limit=20000):
@@ -979,6 +994,96 @@ def ffmpeg_feeder(procs, media, host, port, proto="udp", ns=None, loop=True, ext
     return procs.start(argv, f"ffmpeg-{proto}-{port}", ns=ns)
 
 
+def ts_pid(pkt):
+    return ((pkt[1] & 0x1F) << 8) | pkt[2]
+
+
+def strip_pcr(pkt):
+    """The packet without its PCR (the adaptation field keeps its length: the
+    six bytes become stuffing)."""
+    if not (pkt[3] & 0x20) or pkt[4] < 7 or not (pkt[5] & 0x10):
+        return pkt
+    end = 5 + pkt[4]
+    out = bytearray(pkt)
+    out[5] &= ~0x10 & 0xFF
+    out[6:end] = pkt[12:end] + b"\xff" * 6
+    return bytes(out)
+
+
+class UdpFeeder:
+    """A TS file sent over UDP at its own rate (7 packets a datagram), looped
+    with continuity counters running on, from a thread; its `mode` can turn it
+    bad while it runs:
+
+    "good"       the file as it is;
+    "silent"     nothing;
+    "garbage"    random bytes at the same rate;
+    "scrambled"  transport_scrambling_control 10 on the elementary streams;
+    "cc"         every 10th packet dropped (continuity errors);
+    "nopcr"      every PCR removed.
+    `extra` (bytes/s, with mode "good") adds datagrams of random bytes on top
+    (a flood). Stops after max_seconds whatever happens."""
+
+    def __init__(self, path, port, host="127.0.0.1", max_seconds=120, es_pids=None):
+        data = Path(path).read_bytes()
+        self.packets = [data[i:i + TS_PACKET] for i in range(0, len(data) - TS_PACKET + 1, TS_PACKET)]
+        self.rate = media_bitrate(path) / 8 / TS_PACKET      # packets per second
+        self.es_pids = es_pids or {0x100, 0x101}
+        self.port, self.host = port, host
+        self.mode = "good"
+        self.extra = 0
+        self.datagrams = 0
+        self.max_seconds = max_seconds
+        self._stop = threading.Event()
+        self._cc = {}
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"udpfeeder-{port}")
+        self._thread.start()
+
+    def _next(self, i):
+        pkt = self.packets[i % len(self.packets)]
+        pid = ts_pid(pkt)
+        if pid != NULL_PID and pkt[3] & 0x10:        # continuity on across the loop
+            cc = (self._cc.get(pid, (pkt[3] & 0x0F) - 1) + 1) & 0x0F
+            self._cc[pid] = cc
+            pkt = pkt[:3] + bytes([(pkt[3] & 0xF0) | cc]) + pkt[4:]
+        mode = self.mode
+        if mode == "scrambled" and pid in self.es_pids:
+            pkt = pkt[:3] + bytes([pkt[3] | 0x80]) + pkt[4:]
+        elif mode == "nopcr":
+            pkt = strip_pcr(pkt)
+        elif mode == "cc" and i % 10 == 9:
+            return b""
+        return pkt
+
+    def _run(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        junk = [os.urandom(1316) for _ in range(64)]
+        t0 = time.monotonic()
+        i = 0
+        junk_t0, junk_sent = None, 0
+        while not self._stop.is_set() and time.monotonic() - t0 < self.max_seconds:
+            batch = b"".join(self._next(i + k) for k in range(7))
+            i += 7
+            if self.mode == "garbage":
+                batch = os.urandom(7 * TS_PACKET)
+            if self.mode != "silent" and batch:
+                s.sendto(batch, (self.host, self.port))
+                self.datagrams += 1
+            if self.extra and junk_t0 is None:
+                junk_t0 = time.monotonic()
+            while self.extra and junk_sent < self.extra * (time.monotonic() - junk_t0):
+                s.sendto(junk[junk_sent // 1316 % len(junk)], (self.host, self.port))
+                junk_sent += 1316
+            delay = t0 + i / self.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        s.close()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+
+
 def media_bitrate(path):
     """Bits per second of a TS file, from its size and its duration."""
     r = _run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)], 30)
@@ -991,6 +1096,7 @@ class HttpSource:
     mode "ts":   200 video/mp2t, the file in real time (byte pacing at the file's
                  bitrate), closing after `close_after` s if given, or at EOF.
     mode "404":  404 Not Found.
+    mode "500":  500 Internal Server Error.
     mode "hang": accepts, reads the request, never answers.
     mode "html": 200 text/html with a web page.
     Every request is recorded in `requests` (monotonic time, request line).
@@ -1045,9 +1151,10 @@ class HttpSource:
                     return
                 req += d
             self.requests.append((time.monotonic(), req.split(b"\r\n", 1)[0].decode("latin-1")))
-            if self.mode == "404":
-                body = b"no such stream\n"
-                c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: "
+            if self.mode in ("404", "500"):
+                status, body = ((b"404 Not Found", b"no such stream\n") if self.mode == "404"
+                                else (b"500 Internal Server Error", b"encoder crashed\n"))
+                c.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain\r\nContent-Length: "
                           + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
             elif self.mode == "hang":
                 self._stop.wait(self.max_seconds)
@@ -1087,18 +1194,23 @@ class HttpSource:
             sent += len(piece)
             self.bytes_sent += len(piece)
 
+    def drop_connections(self):
+        """Cuts every connection open now (the origin keeps accepting)."""
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def stop(self):
         self._stop.set()
         try:
             self.sock.close()
         except OSError:
             pass
-        with self._lock:
-            for c in self._conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        self.drop_connections()
         for t in self._threads:
             t.join(5)
 
@@ -1186,6 +1298,8 @@ class Server:
         assert ANTENNE_BIN.exists(), f"antenne binary not found at {ANTENNE_BIN} (build it: ninja -C build)"
         assert self.proc is None or self.proc.poll() is not None, "server already running"
         self.starts += 1
+        if VALGRIND_LOGDIR:  # memcheck: start-up and exit are 10-50x slower
+            timeout = max(timeout, 60)
         with open(self.stderr_path, "ab") as err, open(self.stdout_path, "ab") as out:
             marker = f"---- [tests] antenne serve start #{self.starts} ----\n".encode()
             err.write(marker)
@@ -1229,6 +1343,8 @@ class Server:
         if self.proc is None:
             return None
         self.expected_exit = True
+        if VALGRIND_LOGDIR:  # memcheck: start-up and exit are 10-50x slower
+            timeout = max(timeout, 30)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -1256,7 +1372,9 @@ class Server:
         if self.proc is not None:
             if self.proc.poll() is not None and not self.expected_exit:
                 problems.append(f"{self.label}: antenne serve died unexpectedly (exit {self.proc.returncode})")
-            self.stop()
+            found = check_valgrind(self.stop(), self.proc.pid, f"{self.label}")
+            if found:
+                problems.append(found)
         found = check_sanitizer(self.log(), f"{self.label} stderr")
         if found:
             problems.append(found)

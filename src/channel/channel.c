@@ -175,6 +175,14 @@ static void channel_on_packets(void *opaque, const uint8_t *packets, size_t coun
         channel_take_packet(channel, packets + i * TS_PACKET_SIZE);
 }
 
+/* Packets in place whose sync byte was damaged: only the analysis sees them. */
+static void channel_on_corrupt(void *opaque, const uint8_t *packets, size_t count)
+{
+    channel_t *channel = opaque;
+    for (size_t i = 0; channel->analyzer && i < count; i++)
+        ts_analyzer_packet(channel->analyzer, packets + i * TS_PACKET_SIZE, channel->feed_us);
+}
+
 static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
 {
     channel_t *channel = opaque;
@@ -233,6 +241,7 @@ static int channel_start_source(channel_t *channel)
     char err[256];
     const char *url = channel_source_url(channel, channel->source_index);
     ts_sync_init(&channel->sync);
+    channel->sync.on_corrupt = channel_on_corrupt;
     ts_demux_free(channel->demux);
     ingest_url_t parsed;
     uint16_t program = ingest_url_parse(url, &parsed, err, sizeof(err)) == 0 ? parsed.program : 0;
@@ -381,14 +390,24 @@ static void channel_check_health(channel_t *channel, uint64_t now)
     }
 }
 
+static void probe_analyze(channel_t *channel, const uint8_t *packets, size_t count, uint64_t now)
+{
+    for (size_t i = 0; channel->probe_analyzer && i < count; i++)
+        ts_analyzer_packet(channel->probe_analyzer, packets + i * TS_PACKET_SIZE, now);
+}
+
 static void probe_on_packets(void *opaque, const uint8_t *packets, size_t count)
 {
     channel_t *channel = opaque;
     uint64_t now = clock_mono_us();
-    for (size_t i = 0; channel->probe_analyzer && i < count; i++)
-        ts_analyzer_packet(channel->probe_analyzer, packets + i * TS_PACKET_SIZE, now);
+    probe_analyze(channel, packets, count, now);
     if (count)
         channel->probe_last_us = now;
+}
+
+static void probe_on_corrupt(void *opaque, const uint8_t *packets, size_t count)
+{
+    probe_analyze(opaque, packets, count, clock_mono_us());
 }
 
 static void probe_on_data(void *opaque, const uint8_t *data, size_t len)
@@ -424,6 +443,7 @@ static void channel_start_probe(channel_t *channel, size_t index, uint64_t now)
     ingest_callbacks_t callbacks = {probe_on_data, probe_on_status, channel};
     char err[256];
     ts_sync_init(&channel->probe_sync);
+    channel->probe_sync.on_corrupt = probe_on_corrupt;
     if (channel->probe_analyzer)
         ts_analyzer_reset(channel->probe_analyzer);
     channel->probe_index = index;

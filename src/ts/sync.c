@@ -54,9 +54,19 @@ static size_t sync_process(ts_sync_t *sync, const uint8_t *buf, size_t len, ts_p
             emit(opaque, buf + off, run);
             off += run * TS_PACKET_SIZE;
         }
-        if (off + TS_PACKET_SIZE > len)
-            return off; /* a partial packet: wait for the rest */
-        /* A full packet without its sync byte: lock is lost. */
+        /* A packet in place without its sync byte: if the next one has its
+         * own, one byte was damaged and the lock holds; two in a row lose it. */
+        if (off + 2 * TS_PACKET_SIZE > len)
+            return off; /* cannot tell yet: wait for the rest */
+        bool next_in_place = buf[off + TS_PACKET_SIZE] == 0x47;
+        if (sync->on_corrupt)
+            sync->on_corrupt(opaque, buf + off, next_in_place ? 1 : 2);
+        sync->corrupt_packets += next_in_place ? 1 : 2;
+        if (next_in_place) {
+            off += TS_PACKET_SIZE;
+            sync->bytes_skipped += TS_PACKET_SIZE;
+            continue;
+        }
         sync->locked = false;
         sync->sync_losses++;
         sync->loss_counted = true;

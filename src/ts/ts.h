@@ -29,6 +29,11 @@ typedef struct ts_sync {
     uint64_t sync_losses;    /* episodes of bytes that are not packets */
     uint64_t bytes_skipped;  /* bytes thrown away while searching */
     uint64_t packets;        /* aligned packets handed out */
+    uint64_t corrupt_packets;/* packets in place whose sync byte was wrong */
+    /* Optional (set after ts_sync_init): told of the packets in place whose
+     * sync byte is wrong, which are not handed out. One such packet keeps
+     * the lock (a damaged byte); two in a row lose it (TR 101 290 1.1). */
+    ts_packets_fn on_corrupt;
 } ts_sync_t;
 
 void ts_sync_init(ts_sync_t *sync);

@@ -213,6 +213,43 @@ static void test_garbage_inside_loses_and_regains_sync(void **state)
     }
 }
 
+static size_t corrupt_seen;
+
+static void count_corrupt(void *opaque, const uint8_t *packets, size_t count)
+{
+    (void)opaque;
+    for (size_t i = 0; i < count; i++)
+        assert_int_not_equal(packets[i * TB_PKT], 0x47);
+    corrupt_seen += count;
+}
+
+/* A damaged sync byte costs its packet, not the lock; two in a row lose it
+ * (TR 101 290 1.1). Whatever the cut of the input. */
+static void test_damaged_sync_bytes(void **state)
+{
+    (void)state;
+    static uint8_t stream[12 * TB_PKT];
+    static collector_t c;
+    size_t len = make_packets(stream, 12, 0x100);
+    stream[3 * TB_PKT] = 0x00;                   /* one */
+    stream[7 * TB_PKT] = stream[8 * TB_PKT] = 0x46; /* two in a row */
+    for (size_t split = 0; split <= len; split += 37) {
+        memset(&c, 0, sizeof(c));
+        corrupt_seen = 0;
+        ts_sync_t sync;
+        ts_sync_init(&sync);
+        sync.on_corrupt = count_corrupt;
+        feed_split(&sync, &c, stream, len, split);
+        assert_int_equal(corrupt_seen, 3);
+        assert_int_equal(sync.corrupt_packets, 3);
+        assert_int_equal(sync.sync_losses, 1);
+        /* 0..2, 4..6 and, after relocking, 9..11 */
+        assert_int_equal(sync.packets, 9);
+        assert_memory_equal(c.bytes + 3 * TB_PKT, stream + 4 * TB_PKT, 3 * TB_PKT);
+        assert_memory_equal(c.bytes + 6 * TB_PKT, stream + 9 * TB_PKT, 3 * TB_PKT);
+    }
+}
+
 static void test_each_sync_loss_is_counted(void **state)
 {
     (void)state;
@@ -291,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_input_one_byte_at_a_time),
         cmocka_unit_test(test_garbage_before_is_skipped_and_counted),
         cmocka_unit_test(test_garbage_inside_loses_and_regains_sync),
+        cmocka_unit_test(test_damaged_sync_bytes),
         cmocka_unit_test(test_each_sync_loss_is_counted),
         cmocka_unit_test(test_random_chunking_gives_same_result),
         cmocka_unit_test(test_endless_garbage_keeps_pending_bounded),

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Hostile clients (issue 5, in part): thousands of idle connections do not
-hold up a real viewer; a client that sends its request a byte a second is
-cut off."""
+"""Hostile clients and sources (issue 5): thousands of idle connections do
+not hold up a real viewer; a client that sends its request a byte a second is
+cut off; a UDP source flooded with ten times its bit rate of random bytes is
+reported, not crashed on, and the other channels do not notice."""
 
 import os
 import resource
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from harness import StreamClient, wait_until
+from harness import StreamClient, TsChecker, UdpFeeder, free_port, media_bitrate, wait_until
 from test_50_metrics import scrape, value
 
 IDLE = 10_000
@@ -78,3 +79,53 @@ def test_a_byte_a_second_is_cut_off(server):
     print(f"a byte a second: cut off after {closed_after:.1f} s")
     assert 14 <= closed_after <= 18, closed_after
     assert srv.log_lines("request not complete after 15 s")
+
+
+@pytest.mark.time_limit(90)
+def test_udp_flood_is_reported_and_contained(server, media):
+    port = free_port(socket.SOCK_DGRAM)
+    feeder = UdpFeeder(media["short"], port)
+    try:
+        srv = server()
+        srv.add_channel("flooded", f"udp://127.0.0.1:{port}")
+        srv.add_channel("calm", f"file://{media['demo']}")
+        for name in ("flooded", "calm"):
+            wait_until(lambda: (srv.channel(name) or {}).get("state") == "up", 15, what=f"{name} up")
+        viewer = StreamClient(srv.url("/live/calm.ts"))
+        viewer.read_exact(188 * 1000)
+        before = srv.channel("flooded")["stats"]
+        rate = media_bitrate(media["short"]) / 8
+        feeder.extra = 10 * rate                       # bytes/s of random datagrams on top
+        checker = TsChecker()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 6:
+            checker.feed(viewer.recv(65536))
+        took = time.monotonic() - t0
+        srv.assert_alive()
+        calm_rate = checker.bytes * 8 / took
+        print(f"calm channel during the flood: {calm_rate / 1e6:.2f} Mbit/s, {checker.summary()}")
+        assert checker.cc_error_count == 0 and not checker.sync_errors, checker.summary()
+        # (the server paces the file in real time: its input rate says whether
+        # the flood slowed it; the viewer's own rate is bounded by this Python reader)
+        demo_rate = media_bitrate(media["demo"])
+        assert srv.channel("calm")["input_bitrate"] > 0.9 * demo_rate, srv.channel("calm")
+        assert calm_rate > 0.7 * demo_rate, f"calm got {calm_rate:.0f} bit/s"
+        start = StreamClient(srv.url("/live/calm.ts"))
+        start.read_exact(188 * 100)
+        assert start.t_first_byte - start.t_request < 0.1
+        start.close()
+        ch = srv.channel("flooded")
+        skipped = ch["stats"]["bytes_skipped"] - before["bytes_skipped"]
+        print(f"flooded: state {ch['state']} ({ch['state_reason']}), {skipped} bytes skipped, "
+              f"analysis {ch['analysis']['state']} ({ch['analysis']['reason']}), errors "
+              f"{ {k: v for k, v in ch['analysis']['errors'].items() if v} }")
+        assert skipped > 5 * rate, f"only {skipped} bytes of junk were counted"
+        assert ch["stats"]["sync_losses"] > before["sync_losses"] + 100
+        assert ch["analysis"]["errors"]["TS_sync_loss"] > 100 and ch["analysis"]["errors"]["Sync_byte_error"] > 200
+        assert ch["state"] == "degraded" and ch["state_reason"], ch
+        srv.wait_log("bad input", where=["flooded"], levels=("warn",))
+        # the flood stops: the channel is clean again
+        feeder.extra = 0
+        wait_until(lambda: srv.channel("flooded")["state"] == "up", 8, what="flooded up again")
+    finally:
+        feeder.stop()

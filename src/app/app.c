@@ -331,6 +331,9 @@ void app_base_url(app_t *app, const http_request_t *req, char *out, size_t out_s
 
 #define LAG_PERIOD_US 100000
 
+/* The watchdog: a 100 ms timer that runs late means the loop was held up;
+ * past lag_warn_ms it says by what (the longest step since the last tick),
+ * or that no step of ours was long: the process itself did not run. */
 static void app_on_lag_timer(uv_timer_t *timer)
 {
     app_t *app = timer->data;
@@ -338,6 +341,19 @@ static void app_on_lag_timer(uv_timer_t *timer)
     app->lag_last_us = now > app->lag_expected_us ? now - app->lag_expected_us : 0;
     app->lag_max_us = MAX(app->lag_max_us, app->lag_last_us);
     app->lag_expected_us = now + LAG_PERIOD_US;
+    char step[BUSY_NAME_MAX];
+    uint64_t longest_us = busy_take_longest(step, sizeof(step));
+    if (app->lag_last_us < (uint64_t)app->options.lag_warn_ms * 1000u)
+        return;
+    app->lag_warnings++;
+    if (longest_us * 2 >= app->lag_last_us)
+        log_warn("app", "event loop %llu ms late: held up by %s for %llu ms",
+                 (unsigned long long)(app->lag_last_us / 1000u), step, (unsigned long long)(longest_us / 1000u));
+    else
+        log_warn("app", "event loop %llu ms late, yet no step of antenne's took long (longest: %s, %llu ms): the "
+                 "process was not running (stopped, or starved of CPU) or libuv's own work took the time",
+                 (unsigned long long)(app->lag_last_us / 1000u), *step ? step : "none",
+                 (unsigned long long)(longest_us / 1000u));
 }
 
 static uint64_t resident_bytes(void)
@@ -387,6 +403,9 @@ static void route_metrics(app_t *app, http_conn_t *conn, const http_request_t *r
     admin_metric(&out, "antenne_loop_lag_max_seconds", false, "the longest such delay since the last scrape",
                  (double)app->lag_max_us / 1e6);
     app->lag_max_us = 0;
+    admin_metric(&out, "antenne_loop_lag_warnings_total", true,
+                 "times the event loop ran later than --lag-warn-ms (each logged with what held it up)",
+                 (double)app->lag_warnings);
     strbuf_printf(&out, "# HELP antenne_build_info the running version\n# TYPE antenne_build_info gauge\n"
                         "antenne_build_info{version=\"%s\"} 1\n", ANTENNE_VERSION);
     if (out.failed)
@@ -397,9 +416,30 @@ static void route_metrics(app_t *app, http_conn_t *conn, const http_request_t *r
     strbuf_free(&out);
 }
 
+static void app_route_request(app_t *app, http_conn_t *conn, const http_request_t *req);
+
 static void app_on_request(void *ctx, http_conn_t *conn, const http_request_t *req)
 {
-    app_t *app = ctx;
+    /* (a subscriber's token in the path stays out of the log) */
+    char what[BUSY_NAME_MAX];
+    http_slice_t path = req->path;
+    const char *hidden = "";
+    if (path.len > 3 && !memcmp(path.ptr, "/t/", 3)) {
+        const char *slash = memchr(path.ptr + 3, '/', path.len - 3);
+        size_t skip = slash ? (size_t)(slash - path.ptr) : path.len;
+        path.ptr += skip;
+        path.len -= skip;
+        hidden = "/t/TOKEN";
+    }
+    snprintf(what, sizeof(what), "%s %s%.*s", http_method_name(req->method), hidden, (int)MIN(path.len, 100u),
+             path.ptr);
+    busy_begin("request", what);
+    app_route_request(ctx, conn, req);
+    busy_end();
+}
+
+static void app_route_request(app_t *app, http_conn_t *conn, const http_request_t *req)
+{
     char path[HTTP_MAX_TARGET + 1];
     if (http_path_decode(req->path, path, sizeof(path)) < 0) {
         http_respond_text(conn, 400, "malformed percent-encoding in the path");

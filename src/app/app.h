@@ -18,6 +18,7 @@ typedef struct app_options {
     uint32_t token_ttl_s;    /* how long a subscriber's token works */
     uint32_t max_connections;        /* 0: no limit */
     uint32_t max_connections_per_ip; /* 0: no limit */
+    uint32_t lag_warn_ms;    /* the loop this late logs what held it up */
 } app_options_t;
 
 /* Runs the server until SIGINT/SIGTERM. Returns a process exit code. */

@@ -146,6 +146,7 @@ typedef struct app {
     uint64_t lag_expected_us;
     uint64_t lag_last_us;
     uint64_t lag_max_us;        /* since the last scrape */
+    uint64_t lag_warnings;      /* times it ran more than lag_warn_ms late */
     app_event_t events[APP_EVENTS];
     uint64_t event_next;        /* events so far */
 } app_t;
@@ -181,6 +182,7 @@ struct app_job {
     json_t *result;             /* response body, or NULL */
     char error[512];
     void *data;                 /* the job's own */
+    char step[BUSY_NAME_MAX];   /* the loop's step that started it, for the watchdog */
 };
 /* Takes conn and runs job->run on the thread pool, then job->done on the
  * loop (which answers conn if it is still there), then frees the job. */

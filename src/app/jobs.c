@@ -22,6 +22,7 @@ static void job_work(uv_work_t *req)
 static void job_after(uv_work_t *req, int status)
 {
     app_job_t *job = req->data;
+    busy_begin("reply to", job->step[0] ? job->step : "a background job");
     if (status < 0 && job->status < 400) {
         job->status = 503;
         snprintf(job->error, sizeof(job->error), "the request was cancelled");
@@ -33,6 +34,7 @@ static void job_after(uv_work_t *req, int status)
     if (job->cleanup)
         job->cleanup(job);
     free(job);
+    busy_end();
 }
 
 app_job_t *app_job_new(app_t *app, app_job_fn run, app_job_fn done)
@@ -44,6 +46,7 @@ app_job_t *app_job_new(app_t *app, app_job_fn run, app_job_fn done)
     job->run = run;
     job->done = done ? done : app_job_answer;
     job->status = 200;
+    snprintf(job->step, sizeof(job->step), "%s", busy_current());
     return job;
 }
 

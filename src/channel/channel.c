@@ -186,6 +186,7 @@ static void channel_on_corrupt(void *opaque, const uint8_t *packets, size_t coun
 static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
 {
     channel_t *channel = opaque;
+    busy_begin("channel input", channel->config.name);
     uint64_t losses = channel->sync.sync_losses;
     uint64_t skipped = channel->sync.bytes_skipped;
     uint64_t now = clock_mono_us();
@@ -210,6 +211,7 @@ static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
         if (channel->state != CHANNEL_UP && channel->state != CHANNEL_DEGRADED)
             channel_set_state(channel, CHANNEL_UP, "");
     }
+    busy_end();
 }
 
 static void channel_on_status(void *opaque, ingest_status_t status, const char *message)
@@ -619,13 +621,24 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
 static void channel_on_flush_idle(uv_idle_t *idle)
 {
     channel_t *channel = idle->data;
+    busy_begin("channel", channel->config.name);
     if (!channel->running || channel_viewers_flush(channel))
         uv_idle_stop(idle);
+    busy_end();
 }
+
+static void channel_tick(channel_t *channel);
 
 static void channel_on_timer(uv_timer_t *timer)
 {
     channel_t *channel = timer->data;
+    busy_begin("channel", channel->config.name);
+    channel_tick(channel);
+    busy_end();
+}
+
+static void channel_tick(channel_t *channel)
+{
     uint64_t now = clock_mono_us();
     channel_check_sources(channel, now);
     if (now - channel->housekeeping_us >= 1000000u) {

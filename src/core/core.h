@@ -62,6 +62,20 @@ uint64_t clock_wall_ms(void);   /* UTC wall clock, milliseconds since 1970 */
 /* Formats `wall_ms` as 2026-11-28T14:00:00.123Z into out (at least 25 bytes). */
 void clock_format_iso(uint64_t wall_ms, char *out, size_t out_size);
 
+/* ---- busy.c: what the event loop is doing ------------------------------------------- */
+
+#define BUSY_NAME_MAX 128
+
+/* Marks a step of the loop's own work, e.g. ("channel", "news") or
+ * ("request", "GET /live/news.ts"); name is copied. Loop thread only. */
+void busy_begin(const char *what, const char *name);
+void busy_end(void);
+/* The step under way ("what name"), or "" between steps. */
+const char *busy_current(void);
+/* The longest step since the last call ("what name" into name) and how long
+ * it took in microseconds (0 and "" when none ended); starts a new period. */
+uint64_t busy_take_longest(char *name, size_t size);
+
 /* ---- growable strings ------------------------------------------------------ */
 
 /* An append-only string. On allocation failure `failed` is set, further

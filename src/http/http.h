@@ -96,6 +96,7 @@ int http_query_get(http_slice_t query, const char *name, char *out, size_t out_s
  * overlong input. Returns the length or -EINVAL. */
 int http_path_decode(http_slice_t path, char *out, size_t out_size);
 const char *http_status_text(int status);
+const char *http_method_name(http_method_t method);
 /* An IMF-fixdate (RFC 9110 5.6.7) for wall_ms, into out (>= 30 bytes). */
 void http_date(uint64_t wall_ms, char *out, size_t out_size);
 /* Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against a body of `size`

@@ -20,6 +20,14 @@ static const struct {
     {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
 };
 
+const char *http_method_name(http_method_t method)
+{
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (methods[i].method == method)
+            return methods[i].name;
+    return "?";
+}
+
 static bool is_tchar(unsigned char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))

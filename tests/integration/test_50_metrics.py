@@ -3,6 +3,8 @@
 reads (python3-prometheus-client, Debian's), behind the admin token, with
 values that move as viewers come and go."""
 
+import re
+import signal
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -69,3 +71,28 @@ def test_events_list_state_changes(server, media):
     assert any(e["kind"] in ("starting", "down") for e in new), new
     assert new == sorted(new, key=lambda e: -e["id"]), "newest first"
     assert srv.api("GET", "/api/v1/events?limit=0").status == 400
+
+
+def test_lag_watchdog_says_what_held_the_loop(server):
+    """A request that keeps the loop busy (listing 100 channels with their
+    live state, beyond a 2 ms --lag-warn-ms) is named in the log; a process
+    that was stopped is told apart: no step of its own was long."""
+    srv = server(serve_args=("--lag-warn-ms", "2"))
+    for i in range(100):
+        r = srv.api("POST", "/api/v1/channels", {"name": f"c{i}", "sources": [f"udp://127.0.0.1:{20000 + i}"],
+                                                  "on_demand": True})
+        assert r.status == 201, r.body
+    for _ in range(5):
+        assert srv.get("/api/v1/channels").status == 200
+    lines = srv.wait_log(r"event loop \d+ ms late: held up by request GET /api/v1/channels for \d+ ms", timeout=5)
+    print(lines[-1])
+    warned = value(scrape(srv), "antenne_loop_lag_warnings_total")
+    assert warned >= 1
+    srv.proc.send_signal(signal.SIGSTOP)
+    time.sleep(0.5)
+    srv.proc.send_signal(signal.SIGCONT)
+    lines = srv.wait_log(r"event loop \d+ ms late, yet no step of antenne's took long", timeout=5)
+    late = int(re.search(r"loop (\d+) ms late", lines[-1]).group(1))
+    assert 400 <= late < 5000, lines[-1]
+    m = scrape(srv)
+    assert value(m, "antenne_loop_lag_warnings_total") > warned

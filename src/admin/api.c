@@ -86,6 +86,16 @@ json_t *admin_channel_json(const channel_t *channel)
     json_object_set_new(json, "stats", stats);
     json_object_set_new(json, "source_index", json_integer(info.source_index));
     json_object_set_new(json, "analysis", analysis_json(&info.analysis));
+    if (info.archived) {
+        const dvr_info_t *a = &info.archive;
+        json_object_set_new(json, "recording",
+                            json_pack("{ss ss sI sI sI sI sI}", "state", a->state == DVR_RECORDING ? "recording" : "stopped",
+                                      "reason", a->reason, "from", (json_int_t)(a->first_ms / 1000u), "to",
+                                      (json_int_t)(a->last_ms / 1000u), "segments", (json_int_t)a->segments,
+                                      "bytes", (json_int_t)a->bytes, "dropped", (json_int_t)a->dropped));
+    } else {
+        json_object_set_new(json, "recording", json_null());
+    }
     json_object_set_new(json, "hls",
                         json_pack("{sI sI sI sI}", "target_duration", (json_int_t)info.hls.target_duration,
                                   "media_sequence", (json_int_t)info.hls.media_sequence, "segments",

@@ -147,6 +147,8 @@ static void channel_live(doc_t *doc, json_t *schema)
     put(doc, p, "on_slate", typed("boolean", "the slate plays because every source is down"));
     put(doc, p, "input_bitrate", typed("integer", "bits per second coming in"));
     put(doc, p, "output_bitrate", typed("integer", "bits per second sent to HTTP-TS viewers"));
+    put(doc, p, "recording", nullable("object", "the archive, when the channel has one: state (recording, stopped), "
+                                                "reason, from and to (Unix seconds), segments, bytes, dropped"));
     put(doc, p, "analysis", typed("object", "ETSI TR 101 290 analysis of the source in use: state (ok, degraded, "
                                             "down), reason, packets, bitrate, errors and recent (last 1-2 s) by the "
                                             "standard's names, pids, scrambled_pids, pcr_gap_ms"));

@@ -44,7 +44,7 @@ channel_t *app_find_channel(app_t *app, const char *name, size_t *index)
 static void app_apply_channels(app_t *app, const channel_config_t *configs, size_t count)
 {
     channel_options_t options = {app->options.ring_bytes, app->options.flush_ms, app->options.batch_bytes,
-                                 app->options.batch_max_ms, events_add, app};
+                                 app->options.batch_max_ms, events_add, app, app->archive_dir};
     for (size_t i = 0; i < app->channel_count;) {
         const char *name = channel_config(app->channels[i])->name;
         bool kept = false;
@@ -522,6 +522,10 @@ static void raise_fd_limit(void)
 static int app_open(app_t *app)
 {
     char err[512];
+    if (app->options.archive_dir)
+        snprintf(app->archive_dir, sizeof(app->archive_dir), "%s", app->options.archive_dir);
+    else
+        snprintf(app->archive_dir, sizeof(app->archive_dir), "%s/archive", app->options.data_dir);
     if (store_open(app->options.data_dir, app->options.db_url, &app->store, err, sizeof(err)) < 0) {
         log_error("app", "%s", err);
         return -1;

@@ -96,6 +96,7 @@ typedef struct app_login app_login_t;
 typedef struct app {
     uv_loop_t *loop;
     app_options_t options;
+    char archive_dir[4096];
     store_t *store;
     http_server_t *http;
     channel_t **channels;

@@ -972,7 +972,8 @@ static void print_serve_usage(FILE *out)
                  "  --token-ttl SECONDS   how long subscribers' tokens work (default 604800: 7 days)\n"
                  "  --max-connections N   connections at once; more get 503 (default 100000; 0: no limit)\n"
                  "  --max-connections-per-ip N   from one address (default 0: no limit)\n"
-                 "  --lag-warn-ms N       log what held the event loop up when it runs N ms late (default 100)\n");
+                 "  --lag-warn-ms N       log what held the event loop up when it runs N ms late (default 100)\n"
+                 "  --archive-dir DIR     where channels' archives go (default DATA/archive)\n");
 }
 
 static int parse_listen(const char *text, app_options_t *options, char *host, size_t host_size)
@@ -1006,7 +1007,7 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
     }
     static char host[256];
     app_options_t options = {cli->data_dir, cli->db_url, "127.0.0.1", 8080, 8u * 1024u * 1024u, 50, 64u * 1024u, 200, 500,
-                             TOKEN_TTL_S, 100000u, 0u, 100u};
+                             TOKEN_TTL_S, 100000u, 0u, 100u, NULL};
     const char *listen = getenv("ANTENNE_LISTEN");
     if (listen && parse_listen(listen, &options, host, sizeof(host)) < 0)
         return fail(EXIT_USAGE, "ANTENNE_LISTEN: '%s' is not ADDR:PORT", listen);
@@ -1046,6 +1047,8 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
             if (parse_u64(value, 0, 10000000, &n) < 0)
                 return fail(EXIT_USAGE, "--max-connections-per-ip: '%s' is not a number from 0 to 10000000", value);
             options.max_connections_per_ip = (uint32_t)n;
+        } else if (!strcmp(argv[i], "--archive-dir") && value) {
+            options.archive_dir = value;
         } else if (!strcmp(argv[i], "--lag-warn-ms") && value) {
             if (parse_u64(value, 1, 60000, &n) < 0)
                 return fail(EXIT_USAGE, "--lag-warn-ms: '%s' is not a number from 1 to 60000", value);

@@ -541,6 +541,8 @@ int channel_run(channel_t *channel)
         ring_clear(&channel->ring);
         return -ENOMEM;
     }
+    if (channel->dvr)
+        hls_set_segment_sink(channel->hls, dvr_record, channel->dvr);
     channel->cc = calloc(8192, sizeof(*channel->cc)); /* (without it, no rewriting: not fatal) */
     channel->running = true;
     channel->idle_since_us = 0;
@@ -608,7 +610,7 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
     }
     channel->packets_checked = channel->sync.packets;
     bool hls_watched = channel->hls_seen_us && now - channel->hls_seen_us < (uint64_t)channel->config.idle_timeout * 1000000u;
-    if (channel->config.on_demand && channel->viewer_count == 0 && !hls_watched) {
+    if (channel_on_demand(channel) && channel->viewer_count == 0 && !hls_watched) {
         if (!channel->idle_since_us)
             channel->idle_since_us = now;
         else if (now - channel->idle_since_us >= (uint64_t)channel->config.idle_timeout * 1000000u)
@@ -653,6 +655,37 @@ static void channel_tick(channel_t *channel)
         uv_idle_start(&channel->flush_idle, channel_on_flush_idle);
 }
 
+/* ---- the archive ------------------------------------------------------------------------ */
+
+static void channel_on_archive_event(void *ctx, const char *kind, const char *message)
+{
+    channel_t *channel = ctx;
+    channel_event(channel, kind, message);
+}
+
+/* Opens, closes or adjusts the archive to match the configuration. */
+static void channel_sync_archive(channel_t *channel)
+{
+    const channel_config_t *c = &channel->config;
+    uint64_t max_age_s = (uint64_t)c->archive_days * 86400u, max_bytes = (uint64_t)c->archive_max_mb << 20;
+    if (c->archive && !channel->dvr && channel->options.archive_dir) {
+        char dir[4096], err[300];
+        snprintf(dir, sizeof(dir), "%s/%s", channel->options.archive_dir, c->name);
+        dvr_options_t options = {.dir = dir, .name = c->name, .max_age_s = max_age_s, .max_bytes = max_bytes,
+                                 .on_event = channel_on_archive_event, .event_ctx = channel};
+        channel->dvr = dvr_open(channel->loop, &options, err, sizeof(err));
+        if (!channel->dvr)
+            channel_event(channel, "archive", err);
+    } else if (!c->archive && channel->dvr) {
+        dvr_close(channel->dvr);
+        channel->dvr = NULL;
+    } else if (channel->dvr) {
+        dvr_set_retention(channel->dvr, max_age_s, max_bytes);
+    }
+    if (channel->hls)
+        hls_set_segment_sink(channel->hls, channel->dvr ? dvr_record : NULL, channel->dvr);
+}
+
 channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const channel_options_t *options)
 {
     channel_t *channel = calloc(1, sizeof(*channel));
@@ -675,7 +708,8 @@ channel_t *channel_new(uv_loop_t *loop, const channel_config_t *config, const ch
     channel->flush_idle.data = channel;
     channel->open_handles = 2;
     uv_timer_start(&channel->timer, channel_on_timer, options->flush_ms, options->flush_ms);
-    if (config->on_demand)
+    channel_sync_archive(channel);
+    if (channel_on_demand(channel))
         channel_set_state(channel, CHANNEL_IDLE, "on demand: starts with the first viewer");
     else if (channel_run(channel) < 0)
         channel_set_state(channel, CHANNEL_DOWN, "out of memory");
@@ -698,7 +732,8 @@ int channel_update(channel_t *channel, const channel_config_t *config)
     } else if (sources_changed) {
         channel->source_index = 0;
     }
-    if (!channel->running && !channel->config.on_demand)
+    channel_sync_archive(channel);
+    if (!channel->running && !channel_on_demand(channel))
         channel_run(channel);
     return 0;
 }
@@ -718,6 +753,8 @@ static void channel_on_handle_closed(uv_handle_t *handle)
 
 void channel_destroy(channel_t *channel)
 {
+    dvr_close(channel->dvr);
+    channel->dvr = NULL;
     channel_viewers_close_all(channel, "channel removed");
     channel_stop_source(channel);
     if (channel->hls)
@@ -759,6 +796,9 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
         info->stats.rtp_lost = ingest_source_counters(channel->source)->rtp_lost;
     if (channel->analyzer && channel->running)
         ts_analyzer_get(channel->analyzer, &info->analysis);
+    info->archived = channel->dvr != NULL;
+    if (channel->dvr)
+        dvr_get_info(channel->dvr, &info->archive);
     if (channel->hls)
         hls_get_info(channel->hls, &info->hls);
     else
@@ -770,6 +810,8 @@ void channel_get_info(const channel_t *channel, channel_info_t *info)
 
 void channel_serve_hls(channel_t *channel, http_conn_t *conn, const http_request_t *req, const char *rest)
 {
+    if (channel->dvr && dvr_serve(channel->dvr, conn, req, rest))
+        return;
     channel->hls_seen_us = clock_mono_us();
     channel->idle_since_us = 0;
     if (!channel->running && channel_run(channel) < 0) {

@@ -5,6 +5,7 @@
 #define ANTENNE_CHANNEL_H
 
 #include "core/core.h"
+#include "dvr/dvr.h"
 #include "hls/hls.h"
 #include "ts/ts.h"
 #include "http/http.h"
@@ -38,6 +39,9 @@ typedef struct channel_config {
     int64_t failback_s;     /* the first source, healthy this long again, takes over; 0: never */
     int64_t failover_cc_errors; /* continuity errors in a second that make a source unfit; 0: never */
     char *slate;            /* file:// URL played while every source is down, or NULL */
+    bool archive;           /* record into the archive (the channel then always runs) */
+    int64_t archive_days;   /* retention by age; 0: no limit */
+    int64_t archive_max_mb; /* retention by size; 0: no limit */
 } channel_config_t;
 
 extern const field_t channel_fields[];
@@ -92,6 +96,8 @@ typedef struct channel_info {
     uint32_t viewers;
     channel_stats_t stats;
     ts_analysis_t analysis;    /* TR 101 290 of the source in use (zeros while idle) */
+    bool archived;             /* the channel has an archive; then: */
+    dvr_info_t archive;
 } channel_info_t;
 
 typedef struct channel channel_t;
@@ -107,6 +113,7 @@ typedef struct channel_options {
     uint32_t batch_max_ms;     /* ...or when its oldest unsent byte is this old */
     channel_event_fn on_event; /* may be NULL */
     void *event_ctx;
+    const char *archive_dir;   /* archives go in archive_dir/<channel> */
 } channel_options_t;
 
 /* Returns a new channel (copying config) or NULL when out of memory.

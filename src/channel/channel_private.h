@@ -50,6 +50,7 @@ struct channel {
     uint64_t hls_seen_us;      /* last HLS request, to keep on-demand channels up */
 
     channel_stats_t stats;
+    dvr_t *dvr;                /* the archive, when the channel has one */
     ts_analyzer_t *analyzer;   /* TR 101 290 counters of the source in use */
     /* Continuity across source switches, per PID (allocated while running):
      * viewers see one stream whose counters go on, with the discontinuity
@@ -108,6 +109,11 @@ block_t *channel_psi_snapshot(channel_t *channel);
 
 /* channel.c */
 int channel_run(channel_t *channel);
+/* Runs only while watched: on demand, and not recorded. */
+static inline bool channel_on_demand(const channel_t *channel)
+{
+    return channel->config.on_demand && !channel->config.archive;
+}
 void channel_set_state(channel_t *channel, channel_state_t state, const char *reason);
 
 #endif

@@ -60,6 +60,11 @@ const field_t channel_fields[] = {
      "continuity errors in a second that make a source unfit (0: never)", NULL},
     {"slate", FIELD_STRING, CF(slate), 0, 2000, NULL, "file:// URL of a TS file played while every source is down",
      check_slate},
+    {"archive", FIELD_BOOL, CF(archive), 0, 0, NULL, "record the channel for catch-up and timeshift (it then always runs)",
+     NULL},
+    {"archive_days", FIELD_INT, CF(archive_days), 0, 3650, NULL, "days the archive keeps (0: no limit)", NULL},
+    {"archive_max_mb", FIELD_INT, CF(archive_max_mb), 0, 1000000000, NULL, "MiB the archive may use (0: no limit)",
+     NULL},
 };
 const size_t channel_field_count = sizeof(channel_fields) / sizeof(channel_fields[0]);
 
@@ -79,6 +84,7 @@ void channel_config_defaults(channel_config_t *config)
     config->failover_ms = 1000;
     config->failback_s = 10;
     config->failover_cc_errors = 20;
+    config->archive_days = 7;
 }
 
 int channel_config_validate(const channel_config_t *config, char *err, size_t err_size)

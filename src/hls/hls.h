@@ -47,6 +47,24 @@ void hls_discontinuity(hls_t *hls);
 
 void hls_get_info(const hls_t *hls, hls_info_t *info);
 
+/* A complete segment, as the archive gets it: its bytes are psi (may be
+ * NULL) then [start, end) of the ring, found in blocks. Everything is
+ * borrowed for the call: take references to keep it. */
+typedef struct hls_segment_view {
+    uint64_t msn;
+    uint64_t pdt_ms;               /* wall clock of its first byte */
+    uint32_t duration;             /* 90 kHz */
+    bool discontinuity;            /* a new timeline starts with it */
+    block_t *psi;
+    block_t *const *blocks;        /* every block overlapping [start, end) */
+    uint32_t block_count;
+    uint64_t start, end;           /* ring positions */
+} hls_segment_view_t;
+
+typedef void (*hls_segment_fn)(void *ctx, const hls_segment_view_t *segment);
+/* Calls fn with every segment as it completes (NULL: nobody). */
+void hls_set_segment_sink(hls_t *hls, hls_segment_fn fn, void *ctx);
+
 /* Serves GET/HEAD /live/<channel>/<rest> (rest: "index.m3u8", "12.ts", ...).
  * The request is answered now or, for blocking requests, later. */
 void hls_serve(hls_t *hls, http_conn_t *conn, const http_request_t *req, const char *rest);

@@ -88,6 +88,9 @@ struct hls {
     bool plain_dirty;
     bool ll_dirty;
 
+    hls_segment_fn sink;       /* told of each complete segment (the archive) */
+    void *sink_ctx;
+
     hls_waiter_t *waiters;
     uv_timer_t timer;          /* times out blocked requests */
     bool closing;

@@ -149,6 +149,11 @@ static void close_segment(hls_t *hls, uint64_t pos, int64_t t)
     }
     if (!hls->codecs.known)
         hls_probe(seg, &hls->codecs);
+    if (hls->sink) {
+        hls_segment_view_t view = {seg->msn,   seg->pdt_ms, seg->duration,    seg->discontinuity, seg->psi,
+                                   seg->blocks, seg->block_count, seg->start, seg->end};
+        hls->sink(hls->sink_ctx, &view);
+    }
     hls->plain_dirty = hls->ll_dirty = true;
     hls_trim(hls);
     /* Waiters are woken by the caller, once the next segment is open, so
@@ -296,6 +301,12 @@ uint64_t hls_discontinuity_sequence(const hls_t *hls, uint64_t first)
             n++;
     }
     return n;
+}
+
+void hls_set_segment_sink(hls_t *hls, hls_segment_fn fn, void *ctx)
+{
+    hls->sink = fn;
+    hls->sink_ctx = ctx;
 }
 
 void hls_get_info(const hls_t *hls, hls_info_t *info)

@@ -114,6 +114,10 @@ static const char *const migrations[] = {
     /* 5: what makes a source unfit, and what plays when none is fit */
     "ALTER TABLE channels ADD COLUMN failover_cc_errors {int} NOT NULL DEFAULT 20;"
     "ALTER TABLE channels ADD COLUMN slate TEXT;",
+    /* 6: the archive */
+    "ALTER TABLE channels ADD COLUMN archive {int} NOT NULL DEFAULT 0;"
+    "ALTER TABLE channels ADD COLUMN archive_days {int} NOT NULL DEFAULT 7;"
+    "ALTER TABLE channels ADD COLUMN archive_max_mb {int} NOT NULL DEFAULT 0;",
 };
 
 /* The migration with {word} replaced by the backend's spelling. */

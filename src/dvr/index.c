@@ -182,10 +182,18 @@ size_t dvr_index_find(const dvr_index_t *index, uint64_t at_ms)
 
 const dvr_entry_t *dvr_index_exact(const dvr_index_t *index, uint64_t start_ms)
 {
-    size_t i = dvr_index_find(index, start_ms);
-    if (i == dvr_index_size(index))
+    /* (by start alone: a segment may end a little after the next begins) */
+    size_t lo = 0, hi = dvr_index_size(index);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dvr_index_at(index, mid)->start_ms < start_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == dvr_index_size(index))
         return NULL;
-    const dvr_entry_t *e = dvr_index_at(index, i);
+    const dvr_entry_t *e = dvr_index_at(index, lo);
     return e->start_ms == start_ms ? e : NULL;
 }
 
@@ -228,7 +236,7 @@ static int list_chunks(const char *dir, uint64_t **ids, size_t *count, char *err
         (*ids)[(*count)++] = id;
     }
     closedir(d);
-    if (rc == 0)
+    if (rc == 0 && *count)
         qsort(*ids, *count, sizeof(**ids), compare_ids);
     return rc;
 }

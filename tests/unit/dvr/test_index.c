@@ -113,6 +113,9 @@ static void test_load_and_find(void **state)
     assert_int_equal(dvr_index_find(&ix, 1025999), 7);
     assert_int_equal(dvr_index_find(&ix, 1026000), 8);
     assert_non_null(dvr_index_exact(&ix, 1004000));
+    assert_non_null(dvr_index_exact(&ix, 1000000));
+    assert_null(dvr_index_exact(&ix, 999999));
+    assert_null(dvr_index_exact(&ix, 2000000));
     assert_null(dvr_index_exact(&ix, 1004001));
     const dvr_entry_t *e = dvr_index_at(&ix, 6);
     assert_int_equal(e->chunk, 1020000);

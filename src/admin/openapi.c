@@ -245,6 +245,9 @@ static json_t *programme_schema(doc_t *doc)
     put(doc, p, "category", typed("string", "category"));
     put(doc, p, "episode", typed("string", "episode number, xmltv_ns"));
     put(doc, p, "icon", typed("string", "image URL"));
+    put(doc, p, "catchup", typed("object", "when the channel's archive holds the programme (in part): its paths, "
+                                           "hls (archive-START-DURATION.m3u8) and ts (timeshift_abs-START.ts), "
+                                           "under the viewer's base URL and token prefix"));
     put(doc, s, "required", json_pack("[sssss]", "start", "stop", "start_unix", "stop_unix", "title"));
     return s;
 }

@@ -64,6 +64,15 @@ void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, c
             append_attr(out, " tvg-chno=\"", number);
         }
         append_attr(out, " group-title=\"", c->group);
+        if (c->archive) {
+            /* Catch-up as Kodi's IPTV Simple and TiviMate read it: the
+             * player appends the programme's start and now to the URL. */
+            char days[24];
+            snprintf(days, sizeof(days), "%lld", (long long)(c->archive_days > 0 ? c->archive_days : 7));
+            strbuf_puts(out, " catchup=\"append\"");
+            append_attr(out, " catchup-days=\"", days);
+            strbuf_puts(out, " catchup-source=\"?utc={utc}&lutc={lutc}\"");
+        }
         /* After the comma the title runs to the end of the line. */
         strbuf_append(out, ",", 1);
         append_clean(out, title, false);

@@ -197,9 +197,9 @@ void app_job_answer(app_job_t *job);
 int sessions_init(app_t *app);
 void sessions_close(app_t *app);
 /* Starts an HTTP-TS stream of channel for subscriber, once the session is
- * allowed across the fleet. */
+ * allowed across the fleet: live, or from the archive from timeshift_ms on. */
 void sessions_serve_ts(app_t *app, http_conn_t *conn, const http_request_t *req, channel_t *channel,
-                       const subscriber_t *subscriber);
+                       const subscriber_t *subscriber, uint64_t timeshift_ms);
 /* Serves an HLS request of a subscriber, starting or refreshing the session. */
 void sessions_serve_hls(app_t *app, http_conn_t *conn, const http_request_t *req, channel_t *channel,
                         const subscriber_t *subscriber, const char *rest);

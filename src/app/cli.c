@@ -788,8 +788,72 @@ static int cmd_admin_token_create(cli_t *cli, const cli_kind_t *k, int argc, cha
 
 #define APPLIES_SOON "A running server applies changes within a second.\n"
 
+/* `channel archive-import NAME FILE --start UNIX [--archive-dir DIR]` */
+static int cmd_channel_archive_import(cli_t *cli, const cli_kind_t *k, int argc, char **argv)
+{
+    const char *archive_dir = NULL, *start_text = NULL;
+    if (argc < 2 || argv[0][0] == '-' || argv[1][0] == '-')
+        return fail(EXIT_USAGE, "channel archive-import: give NAME FILE --start UNIX_SECONDS");
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            return fail(EXIT_USAGE, "channel archive-import: %s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--start"))
+            start_text = argv[i + 1];
+        else if (!strcmp(argv[i], "--archive-dir"))
+            archive_dir = argv[i + 1];
+        else
+            return fail(EXIT_USAGE, "channel archive-import: unknown option '%s'", argv[i]);
+    }
+    uint64_t start;
+    if (!start_text || parse_u64(start_text, 1, 4102444800u, &start) < 0)
+        return fail(EXIT_USAGE, "channel archive-import: --start must be Unix seconds (when the file's first "
+                                "frame was shown)");
+    store_t *store;
+    int code = open_store(cli, &store);
+    if (code)
+        return code;
+    channel_config_t config;
+    channel_config_defaults(&config);
+    int rc = parse_name_valid(argv[0]) ? store_get(store, k->kind(), argv[0], &config) : -ENOENT;
+    store_close(store);
+    if (rc < 0) {
+        channel_config_clear(&config);
+        return fail(EXIT_USAGE, "channel '%s' not found", argv[0]);
+    }
+    char dir[4096], err[512];
+    if (archive_dir)
+        snprintf(dir, sizeof(dir), "%s/%s", archive_dir, config.name);
+    else
+        snprintf(dir, sizeof(dir), "%s/archive/%s", cli->data_dir, config.name);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    dvr_options_t options = {.dir = dir, .name = config.name};
+    dvr_t *dvr = dvr_open(&loop, &options, err, sizeof(err));
+    dvr_import_report_t report;
+    if (!dvr) {
+        code = fail(EXIT_INTERNAL, "%s", err);
+    } else if (dvr_import_file(dvr, argv[1], start * 1000u, (uint32_t)config.hls_target, &report, err,
+                               sizeof(err)) < 0) {
+        code = fail(EXIT_USAGE, "channel archive-import: %s", err);
+    } else {
+        printf("imported %u segments (%llu bytes) into %s: %llu to %llu\n", report.segments,
+               (unsigned long long)report.bytes, dir, (unsigned long long)(report.first_ms / 1000u),
+               (unsigned long long)(report.last_ms / 1000u));
+        if (!config.archive)
+            printf("note: channel %s does not record (--archive): a server serves its archive only once it does\n",
+                   config.name);
+    }
+    dvr_close(dvr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    channel_config_clear(&config);
+    return code;
+}
+
 static const cli_command_t channel_commands[] = {
     GENERIC_COMMANDS("a channel", "channel", "channels", "NAME --source URL", " (--source replaces the list)"),
+    {"archive-import", cmd_channel_archive_import, "NAME FILE.ts --start UNIX [--archive-dir DIR]",
+     "put a recording into the channel's archive as shown from that time on (with the server stopped)"},
 };
 static const cli_column_t channel_columns[] = {
     {"NAME", "name", -20, 0, NULL, false, NULL},

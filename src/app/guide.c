@@ -177,6 +177,35 @@ static void programmes_run(app_job_t *job)
     job->result = json_pack("{ss sO}", "channel", p->channel, "programmes", p->list);
 }
 
+/* On the loop: programmes that the channel's archive holds (in part) get
+ * their catch-up URLs (paths: the client puts its base URL and token before). */
+static void programmes_done(app_job_t *job)
+{
+    programmes_job_t *p = job->data;
+    channel_t *channel = job->result ? app_find_channel(job->app, p->channel, NULL) : NULL;
+    channel_info_t info;
+    if (channel)
+        channel_get_info(channel, &info);
+    if (channel && info.archived && info.archive.segments) {
+        size_t i;
+        json_t *programme;
+        json_array_foreach(p->list, i, programme)
+        {
+            json_int_t start = json_integer_value(json_object_get(programme, "start_unix"));
+            json_int_t stop = json_integer_value(json_object_get(programme, "stop_unix"));
+            if (stop <= start || (uint64_t)stop * 1000u <= info.archive.first_ms ||
+                (uint64_t)start * 1000u >= info.archive.last_ms)
+                continue;
+            char hls[200], ts[200];
+            snprintf(hls, sizeof(hls), "/live/%s/archive-%lld-%lld.m3u8", p->channel, (long long)start,
+                     (long long)(stop - start));
+            snprintf(ts, sizeof(ts), "/live/%s/timeshift_abs-%lld.ts", p->channel, (long long)start);
+            json_object_set_new(programme, "catchup", json_pack("{ss ss}", "hls", hls, "ts", ts));
+        }
+    }
+    app_job_answer(job);
+}
+
 static void programmes_cleanup(app_job_t *job)
 {
     programmes_job_t *p = job->data;
@@ -187,7 +216,7 @@ static void programmes_cleanup(app_job_t *job)
 void guide_api_programmes(app_t *app, http_conn_t *conn, const char *channel, int64_t from_ms, int64_t to_ms)
 {
     programmes_job_t *p = calloc(1, sizeof(*p));
-    app_job_t *job = app_job_new(app, programmes_run, NULL);
+    app_job_t *job = app_job_new(app, programmes_run, programmes_done);
     if (!p || !job) {
         free(p);
         free(job);

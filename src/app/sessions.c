@@ -177,6 +177,7 @@ typedef struct begin_job {
     size_t ended_count;
     int rc;
     char rest[128];             /* HLS: what was asked for */
+    uint64_t timeshift_ms;      /* TS: from the archive, from then on (0: live) */
     http_request_t req;         /* HLS: the request (query, ranges) */
 } begin_job_t;
 
@@ -256,7 +257,8 @@ static void begin_ts_done(app_job_t *job)
         return;
     app_session_t *s = b->session;
     channel_watch_t watch = {ts_on_end, s};
-    s->viewer = channel_serve_ts(channel, job->conn, &watch);
+    s->viewer = b->timeshift_ms ? channel_serve_timeshift(channel, job->conn, &watch, b->timeshift_ms)
+                                : channel_serve_ts(channel, job->conn, &watch);
     if (!s->viewer)
         session_finish(s, "HEAD request");
 }
@@ -273,7 +275,7 @@ static void begin_hls_done(app_job_t *job)
 }
 
 static int begin(app_t *app, http_conn_t *conn, const http_request_t *req, app_session_t *s,
-                 const subscriber_t *subscriber, app_job_fn done, const char *rest)
+                 const subscriber_t *subscriber, app_job_fn done, const char *rest, uint64_t timeshift_ms)
 {
     app_job_t *job = app_job_new(app, begin_run, done);
     begin_job_t *b = calloc(1, sizeof(*b));
@@ -295,6 +297,7 @@ static int begin(app_t *app, http_conn_t *conn, const http_request_t *req, app_s
                                .started_at = (int64_t)clock_wall_ms()};
     if (rest)
         snprintf(b->rest, sizeof(b->rest), "%s", rest);
+    b->timeshift_ms = timeshift_ms;
     /* Its slices point into the connection's buffer, which stays put while
      * the connection is taken. */
     b->req = *req;
@@ -304,10 +307,13 @@ static int begin(app_t *app, http_conn_t *conn, const http_request_t *req, app_s
 }
 
 void sessions_serve_ts(app_t *app, http_conn_t *conn, const http_request_t *req, channel_t *channel,
-                       const subscriber_t *subscriber)
+                       const subscriber_t *subscriber, uint64_t timeshift_ms)
 {
     if (req->method == HTTP_HEAD) {
-        channel_serve_ts(channel, conn, NULL);
+        if (timeshift_ms)
+            channel_serve_timeshift(channel, conn, NULL, timeshift_ms);
+        else
+            channel_serve_ts(channel, conn, NULL);
         return;
     }
     app_session_t *s = session_new(app, conn, req, channel_config(channel)->name, subscriber, false);
@@ -315,7 +321,7 @@ void sessions_serve_ts(app_t *app, http_conn_t *conn, const http_request_t *req,
         app_respond_error(conn, 503, "out of memory");
         return;
     }
-    if (begin(app, conn, req, s, subscriber, begin_ts_done, NULL) < 0) {
+    if (begin(app, conn, req, s, subscriber, begin_ts_done, NULL, timeshift_ms) < 0) {
         session_unlink(s);
         free(s);
     }
@@ -345,7 +351,7 @@ void sessions_serve_hls(app_t *app, http_conn_t *conn, const http_request_t *req
         app_respond_error(conn, 503, "out of memory");
         return;
     }
-    if (begin(app, conn, req, s, subscriber, begin_hls_done, rest) < 0) {
+    if (begin(app, conn, req, s, subscriber, begin_hls_done, rest, 0) < 0) {
         session_unlink(s);
         free(s);
     }

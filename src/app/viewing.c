@@ -137,15 +137,29 @@ static void serve_live(app_t *app, http_conn_t *conn, const http_request_t *req,
             http_respond_text(conn, 404, "channel '%s' not found", parse_name_valid(live) ? live : "?");
         return;
     }
-    if (!sub) {
-        if (hls)
-            channel_serve_hls(channel, conn, req, slash + 1);
+    /* Timeshift streams are TS viewers of the archive: timeshift_abs-T.ts,
+     * timeshift_rel-S.ts, or the live URL with ?utc=T (Kodi, TiviMate). */
+    uint64_t from_ms = hls ? dvr_timeshift_start(slash + 1) : 0;
+    char utc[24];
+    if (!hls && http_query_get(req->query, "utc", utc, sizeof(utc)) >= 0) {
+        uint64_t t;
+        if (parse_u64(utc, 1, UINT32_MAX, &t) < 0) {
+            http_respond_text(conn, 400, "utc must be Unix seconds");
+            return;
+        }
+        from_ms = t * 1000u;
+    }
+    if (hls && !from_ms) {
+        if (sub)
+            sessions_serve_hls(app, conn, req, channel, sub, slash + 1);
         else
-            channel_serve_ts(channel, conn, NULL);
-    } else if (hls) {
-        sessions_serve_hls(app, conn, req, channel, sub, slash + 1);
+            channel_serve_hls(channel, conn, req, slash + 1);
+    } else if (sub) {
+        sessions_serve_ts(app, conn, req, channel, sub, from_ms);
+    } else if (from_ms) {
+        channel_serve_timeshift(channel, conn, NULL, from_ms);
     } else {
-        sessions_serve_ts(app, conn, req, channel, sub);
+        channel_serve_ts(channel, conn, NULL);
     }
 }
 

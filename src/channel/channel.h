@@ -140,6 +140,11 @@ typedef struct channel_watch {
     void *opaque;
 } channel_watch_t;
 channel_viewer_t *channel_serve_ts(channel_t *channel, http_conn_t *conn, const channel_watch_t *watch);
+/* As channel_serve_ts, from the channel's archive: the recording from
+ * from_ms (wall clock) on, paced in real time. Answers an error (and returns
+ * NULL) when the channel is not recorded or nothing is recorded then. */
+channel_viewer_t *channel_serve_timeshift(channel_t *channel, http_conn_t *conn, const channel_watch_t *watch,
+                                          uint64_t from_ms);
 /* Closes the viewer's connection; watch->on_end follows. */
 void channel_viewer_close(channel_viewer_t *viewer);
 /* Bytes sent to the viewer so far. */

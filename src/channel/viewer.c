@@ -37,6 +37,7 @@ struct channel_viewer {
     uint64_t write_since_us;  /* in-flight write started, or the last write */
     uint64_t bytes_sent;      /* handed to the socket, for the session's audit */
     channel_watch_t watch;    /* told when the viewer ends */
+    dvr_stream_t *timeshift;  /* a timeshift viewer reads the archive instead */
     uv_write_t req;
     block_t *held[VIEWER_MAX_IOV + 1];
     unsigned held_count;
@@ -348,10 +349,46 @@ channel_viewer_t *channel_serve_ts(channel_t *channel, http_conn_t *conn, const 
     return viewer;
 }
 
-uint64_t channel_viewer_bytes(const channel_viewer_t *viewer) { return viewer->bytes_sent; }
+uint64_t channel_viewer_bytes(const channel_viewer_t *viewer)
+{
+    return viewer->timeshift ? dvr_stream_bytes(viewer->timeshift) : viewer->bytes_sent;
+}
 
 void channel_viewer_close(channel_viewer_t *viewer)
 {
-    if (!viewer->closing)
+    if (viewer->timeshift)
+        dvr_stream_close(viewer->timeshift);
+    else if (!viewer->closing)
         viewer_close(viewer);
+}
+
+static void timeshift_on_end(void *opaque, uint64_t bytes)
+{
+    viewer_t *viewer = opaque;
+    if (viewer->watch.on_end)
+        viewer->watch.on_end(viewer->watch.opaque, bytes);
+    free(viewer);
+}
+
+channel_viewer_t *channel_serve_timeshift(channel_t *channel, http_conn_t *conn, const channel_watch_t *watch,
+                                          uint64_t from_ms)
+{
+    if (!channel->dvr) {
+        http_respond_text(conn, 404, "channel '%s' is not recorded: no timeshift", channel->config.name);
+        return NULL;
+    }
+    viewer_t *viewer = calloc(1, sizeof(*viewer));
+    if (!viewer) {
+        http_respond_text(conn, 503, "out of memory");
+        return NULL;
+    }
+    if (watch)
+        viewer->watch = *watch;
+    dvr_stream_watch_t on_end = {timeshift_on_end, viewer};
+    viewer->timeshift = dvr_stream_start(channel->dvr, conn, from_ms, &on_end);
+    if (!viewer->timeshift) {
+        free(viewer);
+        return NULL;
+    }
+    return viewer;
 }

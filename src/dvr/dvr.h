@@ -22,7 +22,7 @@
  * is only written once its segment is on disk, so a crash leaves at most one
  * segment's bytes past the last record: loading cuts them off. */
 
-#define DVR_RECORD_SIZE 48
+#define DVR_RECORD_SIZE 48         /* see index.c for the layout */
 #define DVR_DISCONTINUITY 1u   /* a new timeline starts with the segment */
 
 typedef struct dvr_entry {
@@ -32,6 +32,8 @@ typedef struct dvr_entry {
     uint64_t offset;           /* in its chunk's .ts file */
     uint64_t chunk;            /* the chunk's id (its name) */
     uint32_t flags;
+    uint32_t preamble;         /* its first bytes are a copy of the PAT and PMT, put
+                                * there so it plays alone; a stream of segments skips it */
 } dvr_entry_t;
 
 typedef struct dvr_chunk {
@@ -73,6 +75,9 @@ const dvr_entry_t *dvr_index_at(const dvr_index_t *index, size_t i);
 /* The first entry that ends after at_ms (the one playing at at_ms, or the
  * next one), as an index for dvr_index_at; dvr_index_size() when none. */
 size_t dvr_index_find(const dvr_index_t *index, uint64_t at_ms);
+/* The first entry starting at or after start_ms (by start alone: a segment
+ * may end a little after the next begins); dvr_index_size() when none. */
+size_t dvr_index_starting(const dvr_index_t *index, uint64_t start_ms);
 /* The entry starting exactly at start_ms, or NULL. */
 const dvr_entry_t *dvr_index_exact(const dvr_index_t *index, uint64_t start_ms);
 
@@ -125,14 +130,54 @@ void dvr_record(void *dvr, const hls_segment_view_t *segment);
 void dvr_set_retention(dvr_t *dvr, uint64_t max_age_s, uint64_t max_bytes);
 void dvr_get_info(const dvr_t *dvr, dvr_info_t *info);
 const dvr_index_t *dvr_index(const dvr_t *dvr);
-const char *dvr_dir(const dvr_t *dvr);
-uv_loop_t *dvr_loop(const dvr_t *dvr);
+
+/* Writes one segment now, on the caller's thread (no write may be under way:
+ * for import). entry's start_ms, duration_ms and flags are used; its bytes
+ * are iov. Returns 0 or -errno with err set. */
+struct iovec;
+int dvr_write_now(dvr_t *dvr, dvr_entry_t *entry, const struct iovec *iov, int iov_count, char *err,
+                  size_t err_size);
+
+/* ---- import.c: recordings from elsewhere ----------------------------------------------- */
+
+typedef struct dvr_import_report {
+    uint32_t segments;
+    uint64_t bytes;
+    uint64_t first_ms, last_ms;
+} dvr_import_report_t;
+
+/* Appends a TS file to the archive as recorded from start_ms on, in
+ * segments of about target_s. It must not overlap what the archive holds.
+ * Returns 0 or -errno with err set. */
+int dvr_import_file(dvr_t *dvr, const char *path, uint64_t start_ms, uint32_t target_s, dvr_import_report_t *report,
+                    char *err, size_t err_size);
 
 /* ---- serve.c: playback ----------------------------------------------------------------- */
 
 /* Serves the archive URLs under /live/<channel>/ (rest is what follows):
- * index-FROM-DUR.m3u8, archive-FROM-DUR.m3u8, index-FROM-now.m3u8 and the
- * segments they list. Returns false when rest is not an archive URL. */
+ * index-FROM-DUR.m3u8, archive-FROM-DUR.m3u8, index-FROM-now.m3u8,
+ * timeshift_rel-SECONDS.m3u8, the segments they list, and a live playlist
+ * (index.m3u8, ...) asked for with ?utc=FROM (from FROM on). Returns false
+ * when rest is not an archive URL. Timeshift TS (below) is not served here:
+ * it is a stream, whose viewer the caller counts. */
 bool dvr_serve(dvr_t *dvr, http_conn_t *conn, const http_request_t *req, const char *rest);
+/* For timeshift_abs-UNIX.ts and timeshift_rel-SECONDS.ts: the moment the
+ * stream starts from (ms), or 0 when rest is not one of them. */
+uint64_t dvr_timeshift_start(const char *rest);
+
+/* ---- stream.c: timeshift over HTTP-TS ------------------------------------------------------ */
+
+typedef struct dvr_stream dvr_stream_t;
+typedef struct dvr_stream_watch {
+    void (*on_end)(void *opaque, uint64_t bytes);
+    void *opaque;
+} dvr_stream_watch_t;
+
+/* Streams the archive from from_ms on conn (taking it), paced in real time.
+ * Answers an error itself (and returns NULL) when nothing is recorded then,
+ * as for HEAD; otherwise watch->on_end is called once when it ends. */
+dvr_stream_t *dvr_stream_start(dvr_t *dvr, http_conn_t *conn, uint64_t from_ms, const dvr_stream_watch_t *watch);
+void dvr_stream_close(dvr_stream_t *stream);
+uint64_t dvr_stream_bytes(const dvr_stream_t *stream);
 
 #endif

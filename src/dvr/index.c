@@ -4,7 +4,7 @@
 //
 // A record (little-endian, 48 bytes):
 //   0 magic "ADVR"   4 flags      8 start_ms (u64)   16 duration_ms (u32)
-//  20 length (u32)   24 offset (u64)   32 reserved (12 bytes, zero)
+//  20 length (u32)   24 offset (u64)   32 preamble (u32)   36 reserved (8 bytes, zero)
 //  44 CRC-32 (zlib) of bytes 0..43
 // Records of a chunk describe its .ts file back to back from offset 0: a
 // record is good when its CRC holds, it starts where the previous one ended,
@@ -60,6 +60,7 @@ void dvr_record_encode(const dvr_entry_t *entry, uint8_t out[DVR_RECORD_SIZE])
     put_u32(out + 16, entry->duration_ms);
     put_u32(out + 20, entry->length);
     put_u64(out + 24, entry->offset);
+    put_u32(out + 32, entry->preamble);
     put_u32(out + 44, (uint32_t)crc32(0, out, 44));
 }
 
@@ -72,6 +73,7 @@ int dvr_record_decode(const uint8_t in[DVR_RECORD_SIZE], uint64_t chunk, dvr_ent
     entry->duration_ms = get_u32(in + 16);
     entry->length = get_u32(in + 20);
     entry->offset = get_u64(in + 24);
+    entry->preamble = get_u32(in + 32);
     entry->chunk = chunk;
     return 0;
 }
@@ -180,9 +182,8 @@ size_t dvr_index_find(const dvr_index_t *index, uint64_t at_ms)
     return lo;
 }
 
-const dvr_entry_t *dvr_index_exact(const dvr_index_t *index, uint64_t start_ms)
+size_t dvr_index_starting(const dvr_index_t *index, uint64_t start_ms)
 {
-    /* (by start alone: a segment may end a little after the next begins) */
     size_t lo = 0, hi = dvr_index_size(index);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -191,9 +192,15 @@ const dvr_entry_t *dvr_index_exact(const dvr_index_t *index, uint64_t start_ms)
         else
             hi = mid;
     }
-    if (lo == dvr_index_size(index))
+    return lo;
+}
+
+const dvr_entry_t *dvr_index_exact(const dvr_index_t *index, uint64_t start_ms)
+{
+    size_t i = dvr_index_starting(index, start_ms);
+    if (i == dvr_index_size(index))
         return NULL;
-    const dvr_entry_t *e = dvr_index_at(index, lo);
+    const dvr_entry_t *e = dvr_index_at(index, i);
     return e->start_ms == start_ms ? e : NULL;
 }
 
@@ -278,7 +285,7 @@ static int load_chunk(dvr_index_t *index, const char *dir, uint64_t id, dvr_repa
         uint64_t prev_start = before ? dvr_index_at(index, before - 1)->start_ms : 0;
         while (fread(rec, 1, sizeof(rec), f) == sizeof(rec)) {
             dvr_entry_t e;
-            if (dvr_record_decode(rec, id, &e) < 0 || e.offset != good_bytes ||
+            if (dvr_record_decode(rec, id, &e) < 0 || e.offset != good_bytes || e.preamble >= e.length ||
                 e.offset + e.length > (uint64_t)ts_st.st_size || e.length == 0 || e.start_ms < prev_start)
                 break;
             int rc = dvr_index_append(index, &e);

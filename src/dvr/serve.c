@@ -9,7 +9,7 @@
 // in memory: no file is read to answer a playlist. A gap in the recording
 // (the source was down, the disk full) is skipped and marked with
 // EXT-X-DISCONTINUITY, as is every change of source.
-#include "dvr/dvr.h"
+#include "dvr/dvr_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +78,7 @@ static void render(const dvr_index_t *ix, size_t first, size_t last, range_kind_
         strbuf_puts(out, "#EXT-X-ENDLIST\n");
 }
 
-static void covered(const dvr_index_t *ix, char *out, size_t size)
+void dvr_describe(const dvr_index_t *ix, char *out, size_t size)
 {
     size_t n = dvr_index_size(ix);
     if (!n) {
@@ -114,7 +114,7 @@ static void serve_range(dvr_t *dvr, http_conn_t *conn, uint64_t from_s, uint64_t
             last++;
     }
     if (first >= last) {
-        covered(ix, what, sizeof(what));
+        dvr_describe(ix, what, sizeof(what));
         if (kind == RANGE_TIMESHIFT)
             http_respond_text(conn, 404, "nothing recorded %llu s ago: %s", (unsigned long long)dur_s, what);
         else
@@ -146,31 +146,40 @@ typedef struct segment_read {
     int error;
 } segment_read_t;
 
-static void read_work(uv_work_t *req)
+int dvr_read_segment(const char *path, const dvr_entry_t *entry, block_t **out)
 {
-    segment_read_t *r = req->data;
-    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        r->error = -errno;
-        return;
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    block_t *data = block_new(entry->length, 0);
+    if (!data) {
+        close(fd);
+        return -ENOMEM;
     }
-    r->data = block_new(r->entry.length, 0);
-    size_t got = 0;
-    while (r->data && got < r->entry.length) {
-        ssize_t n = pread(fd, r->data->data + got, r->entry.length - got, (off_t)(r->entry.offset + got));
+    int rc = 0;
+    while (data->size < entry->length) {
+        ssize_t n = pread(fd, data->data + data->size, entry->length - data->size, (off_t)(entry->offset + data->size));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            r->error = n < 0 ? -errno : -ENODATA;
+            rc = n < 0 ? -errno : -ENODATA;
             break;
         }
-        got += (size_t)n;
+        data->size += (uint32_t)n;
     }
-    if (!r->data)
-        r->error = -ENOMEM;
-    else
-        r->data->size = (uint32_t)got;
     close(fd);
+    if (rc < 0)
+        block_unref(data);
+    else
+        *out = data;
+    return rc;
+}
+
+static void read_work(uv_work_t *req)
+{
+    segment_read_t *r = req->data;
+    r->error = dvr_read_segment(r->path, &r->entry, &r->data);
 }
 
 static void read_on_close(void *opaque)
@@ -219,10 +228,10 @@ static void serve_segment(dvr_t *dvr, http_conn_t *conn, uint64_t start_ms)
     }
     r->entry = *e;
     r->conn = conn;
-    dvr_chunk_path(dvr_dir(dvr), e->chunk, ".ts", r->path, sizeof(r->path));
+    dvr_chunk_path(dvr->dir, e->chunk, ".ts", r->path, sizeof(r->path));
     r->work.data = r;
     http_conn_take(conn, read_on_close, r);
-    int rc = uv_queue_work(dvr_loop(dvr), &r->work, read_work, read_done);
+    int rc = uv_queue_work(dvr->loop, &r->work, read_work, read_done);
     if (rc < 0) {
         http_conn_take(conn, NULL, NULL);
         http_respond_text(conn, 503, "cannot queue the read: %s", uv_strerror(rc));
@@ -230,11 +239,45 @@ static void serve_segment(dvr_t *dvr, http_conn_t *conn, uint64_t start_ms)
     }
 }
 
+uint64_t dvr_timeshift_start(const char *rest)
+{
+    uint64_t n;
+    if (match_number(rest, "timeshift_abs-", ".ts", UINT32_MAX, &n, NULL))
+        return n ? n * 1000u : 1;
+    if (match_number(rest, "timeshift_rel-", ".ts", 100u * 365u * 86400u, &n, NULL))
+        return MAX(clock_wall_ms() - n * 1000u, 1u);
+    return 0;
+}
+
+/* The live playlists asked for with ?utc=FROM (Kodi and TiviMate catch-up
+ * "append" and "shift"): the archive from FROM on, growing. */
+static bool serve_utc(dvr_t *dvr, http_conn_t *conn, const http_request_t *req, const char *rest)
+{
+    static const char *const live[] = {"index.m3u8", "mono.m3u8", "master.m3u8", "video.m3u8", "index.ll.m3u8"};
+    bool playlist = false;
+    for (size_t i = 0; i < ARRAY_SIZE(live) && !playlist; i++)
+        playlist = !strcmp(rest, live[i]);
+    char value[24];
+    if (!playlist || http_query_get(req->query, "utc", value, sizeof(value)) < 0)
+        return false;
+    uint64_t from;
+    if (parse_u64(value, 0, UINT32_MAX, &from) < 0) {
+        http_respond_text(conn, 400, "utc must be Unix seconds");
+        return true;
+    }
+    if (clock_wall_ms() / 1000u > from + DVR_MAX_RANGE_S)
+        http_respond_text(conn, 400, "utc is at most %u s ago", DVR_MAX_RANGE_S);
+    else
+        serve_range(dvr, conn, from, 0, RANGE_EVENT);
+    return true;
+}
+
 bool dvr_serve(dvr_t *dvr, http_conn_t *conn, const http_request_t *req, const char *rest)
 {
-    (void)req;
     uint64_t a, b;
     const char *after;
+    if (serve_utc(dvr, conn, req, rest))
+        return true;
     if (match_number(rest, "dvr-", ".ts", UINT64_MAX / 2, &a, NULL)) {
         serve_segment(dvr, conn, a);
         return true;

@@ -7,7 +7,7 @@
 // off the file, recording stops with an event and is tried again every few
 // seconds. Retention deletes whole chunks, oldest first, never the one being
 // written.
-#include "dvr/dvr.h"
+#include "dvr/dvr_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,46 +20,6 @@
 
 #define DVR_MAX_QUEUE 16            /* segments waiting for the disk */
 #define DVR_CHUNK_MAX_BYTES (1ull << 30)
-
-typedef struct pending {
-    struct pending *next;
-    dvr_entry_t entry;              /* offset, length and chunk are set by the write */
-    block_t *psi;
-    block_t **blocks;
-    uint32_t block_count;
-    /* Its bytes, gathered on the loop (a block's size may grow there while
-     * the worker writes; the bytes below it never change). */
-    struct iovec *iov;
-    int iov_count;
-} pending_t;
-
-struct dvr {
-    uv_loop_t *loop;
-    dvr_options_t options;
-    char *dir, *name;
-    dvr_index_t index;
-
-    /* The chunk being written: the worker's while a write is under way. */
-    int ts_fd, idx_fd;
-    uint64_t chunk_id, chunk_start_ms, chunk_bytes, chunk_records;
-    bool rotate;                    /* start a new chunk with the next segment */
-
-    pending_t *head, *tail;
-    size_t queued;
-    pending_t *writing;             /* under way, or NULL */
-    uint64_t *doomed;               /* chunks the write under way deletes first */
-    size_t doomed_count;
-    uv_work_t work;
-    bool busy;
-    int error;                      /* of the last write: 0 or -errno */
-    char error_what[64];
-
-    dvr_state_t state;
-    char reason[256];
-    uint64_t retry_ms;              /* stopped: when to try again */
-    uint64_t dropped;
-    bool closing;
-};
 
 static void dvr_event(dvr_t *dvr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void dvr_event(dvr_t *dvr, const char *fmt, ...)
@@ -370,6 +330,7 @@ void dvr_record(void *ctx, const hls_segment_view_t *seg)
     p->entry.start_ms = seg->pdt_ms;
     p->entry.duration_ms = (uint32_t)(((uint64_t)seg->duration * 1000u + 45000u) / 90000u);
     p->entry.flags = seg->discontinuity ? DVR_DISCONTINUITY : 0;
+    p->entry.preamble = seg->psi ? seg->psi->size : 0;
     p->psi = seg->psi ? block_ref(seg->psi) : NULL;
     if (p->psi)
         iov[p->iov_count++] = (struct iovec){p->psi->data, p->psi->size};
@@ -434,6 +395,12 @@ void dvr_close(dvr_t *dvr)
 {
     if (!dvr)
         return;
+    /* Timeshift viewers end; they let go of the archive now. */
+    for (dvr_stream_t *st = dvr->streams, *next; st; st = next) {
+        next = dvr_stream_next(st);
+        dvr_stream_orphan(st);
+    }
+    dvr->streams = NULL;
     dvr->closing = true;
     if (!dvr->busy)
         dvr_free(dvr);
@@ -460,8 +427,45 @@ void dvr_get_info(const dvr_t *dvr, dvr_info_t *info)
     }
 }
 
+int dvr_write_now(dvr_t *dvr, dvr_entry_t *entry, const struct iovec *iov, int iov_count, char *err, size_t err_size)
+{
+    if (dvr->busy) {
+        snprintf(err, err_size, "the archive is being written");
+        return -EBUSY;
+    }
+    pending_t p = {.entry = *entry, .iov = malloc((size_t)iov_count * sizeof(*iov)), .iov_count = iov_count};
+    if (!p.iov) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    memcpy(p.iov, iov, (size_t)iov_count * sizeof(*iov));
+    int rc = write_segment(dvr, &p);
+    free(p.iov);
+    if (rc < 0) {
+        snprintf(err, err_size, "%s: %s", dvr->error_what, strerror(-rc));
+        return rc;
+    }
+    *entry = p.entry;
+    rc = dvr_index_append(&dvr->index, entry);
+    if (rc < 0)
+        snprintf(err, err_size, "out of memory");
+    return rc;
+}
+
 const dvr_index_t *dvr_index(const dvr_t *dvr) { return &dvr->index; }
 
-const char *dvr_dir(const dvr_t *dvr) { return dvr->dir; }
+void dvr_link_stream(dvr_t *dvr, dvr_stream_t *stream)
+{
+    dvr_stream_set_next(stream, dvr->streams);
+    dvr->streams = stream;
+}
 
-uv_loop_t *dvr_loop(const dvr_t *dvr) { return dvr->loop; }
+void dvr_unlink_stream(dvr_t *dvr, dvr_stream_t *stream)
+{
+    for (dvr_stream_t **p = &dvr->streams; *p; p = dvr_stream_next_ref(*p)) {
+        if (*p == stream) {
+            *p = dvr_stream_next(stream);
+            return;
+        }
+    }
+}

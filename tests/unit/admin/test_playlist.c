@@ -85,6 +85,21 @@ static void test_full_entry_has_every_attribute(void **state)
     destroy(ch, 1);
 }
 
+static void test_archived_channels_offer_catch_up(void **state)
+{
+    (void)state;
+    channel_config_t *ch[] = {make("news", "World News", 5, "News", "", ""), make("sport", "Sport", 6, "", "", "")};
+    ch[0]->archive = true;
+    ch[0]->archive_days = 3;
+    char *m3u = render(ch, 2, "http://tv.example:8080");
+    assert_non_null(strstr(m3u, "group-title=\"News\" catchup=\"append\" catchup-days=\"3\" "
+                                "catchup-source=\"?utc={utc}&lutc={lutc}\",World News\n"));
+    /* only there */
+    assert_null(strstr(strstr(m3u, "Sport"), "catchup"));
+    free(m3u);
+    destroy(ch, 2);
+}
+
 static void test_hls_output_points_at_media_playlists(void **state)
 {
     (void)state;
@@ -213,6 +228,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_playlist_is_just_the_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_entry_has_every_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hls_output_points_at_media_playlists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archived_channels_offer_catch_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_values_give_empty_attributes_and_no_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_title_falls_back_to_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quotes_in_values_do_not_end_attributes, setup, teardown),

@@ -73,7 +73,7 @@ static void write_chunk(const char *dir, uint64_t id, uint64_t start_ms, int n, 
 static void test_record_round_trip_and_crc(void **state)
 {
     (void)state;
-    dvr_entry_t e = {1795898331473u, 2002, 987654, 123456789012u, 7, DVR_DISCONTINUITY}, back;
+    dvr_entry_t e = {1795898331473u, 2002, 987654, 123456789012u, 7, DVR_DISCONTINUITY, 376}, back;
     uint8_t rec[DVR_RECORD_SIZE];
     dvr_record_encode(&e, rec);
     assert_int_equal(dvr_record_decode(rec, 7, &back), 0);
@@ -83,6 +83,7 @@ static void test_record_round_trip_and_crc(void **state)
     assert_int_equal(back.offset, e.offset);
     assert_int_equal(back.chunk, 7);
     assert_int_equal(back.flags, e.flags);
+    assert_int_equal(back.preamble, 376);
     for (size_t i = 0; i < DVR_RECORD_SIZE; i++) {
         rec[i] ^= 0x01;
         assert_int_equal(dvr_record_decode(rec, 7, &back), -EINVAL);

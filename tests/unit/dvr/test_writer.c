@@ -120,6 +120,7 @@ static void test_segments_are_written_and_found_again(void **state)
     const dvr_entry_t *e = dvr_index_at(dvr_index(dvr), 3);
     assert_int_equal(e->length, sizes[3]);
     assert_int_equal(e->duration_ms, 2000);
+    assert_int_equal(e->preamble, 376);
     assert_true(dvr_index_at(dvr_index(dvr), 0)->flags & DVR_DISCONTINUITY);
     /* the bytes: PSI then the segment's part of the blocks */
     char path[256];

@@ -161,6 +161,23 @@ int dvr_import_file(dvr_t *dvr, const char *path, uint64_t start_ms, uint32_t ta
  * when rest is not an archive URL. Timeshift TS (below) is not served here:
  * it is a stream, whose viewer the caller counts. */
 bool dvr_serve(dvr_t *dvr, http_conn_t *conn, const http_request_t *req, const char *rest);
+/* What an archive URL asks for (the parser behind dvr_serve, on its own for
+ * tests and fuzzing). */
+typedef enum dvr_request_kind {
+    DVR_REQUEST_NONE = 0,      /* not an archive URL */
+    DVR_REQUEST_BAD,           /* one, malformed: error says how */
+    DVR_REQUEST_SEGMENT,       /* dvr-MS.ts: from = MS */
+    DVR_REQUEST_RANGE,         /* index|archive-FROM-DUR.m3u8 */
+    DVR_REQUEST_EVENT,         /* index-FROM-now.m3u8 */
+    DVR_REQUEST_TIMESHIFT,     /* timeshift_rel-DUR.m3u8 */
+} dvr_request_kind_t;
+typedef struct dvr_request {
+    dvr_request_kind_t kind;
+    uint64_t from, duration;
+    char error[160];
+} dvr_request_t;
+/* Returns 0, or -EINVAL for DVR_REQUEST_BAD. */
+int dvr_parse_request(const char *rest, uint64_t now_s, dvr_request_t *out);
 /* For timeshift_abs-UNIX.ts and timeshift_rel-SECONDS.ts: the moment the
  * stream starts from (ms), or 0 when rest is not one of them. */
 uint64_t dvr_timeshift_start(const char *rest);

@@ -272,40 +272,68 @@ static bool serve_utc(dvr_t *dvr, http_conn_t *conn, const http_request_t *req, 
     return true;
 }
 
-bool dvr_serve(dvr_t *dvr, http_conn_t *conn, const http_request_t *req, const char *rest)
+int dvr_parse_request(const char *rest, uint64_t now_s, dvr_request_t *out)
 {
-    uint64_t a, b;
+    memset(out, 0, sizeof(*out));
     const char *after;
-    if (serve_utc(dvr, conn, req, rest))
-        return true;
-    if (match_number(rest, "dvr-", ".ts", UINT64_MAX / 2, &a, NULL)) {
-        serve_segment(dvr, conn, a);
-        return true;
+    if (match_number(rest, "dvr-", ".ts", UINT64_MAX / 2, &out->from, NULL)) {
+        out->kind = DVR_REQUEST_SEGMENT;
+        return 0;
     }
-    if (match_number(rest, "timeshift_rel-", ".m3u8", DVR_MAX_RANGE_S * 14, &a, NULL)) {
-        serve_range(dvr, conn, 0, a, RANGE_TIMESHIFT);
-        return true;
+    if (match_number(rest, "timeshift_rel-", ".m3u8", DVR_MAX_RANGE_S * 14, &out->duration, NULL)) {
+        out->kind = DVR_REQUEST_TIMESHIFT;
+        return 0;
     }
     bool index = !strncmp(rest, "index-", 6), archive = !strncmp(rest, "archive-", 8);
     if (!index && !archive)
-        return false;
-    if (!match_number(rest, index ? "index-" : "archive-", NULL, UINT32_MAX, &a, &after) || *after != '-') {
-        http_respond_text(conn, 400, "expected %s-FROM-DURATION.m3u8 with FROM in Unix seconds",
-                          index ? "index" : "archive");
-        return true;
+        return 0; /* not the archive's */
+    out->kind = DVR_REQUEST_BAD;
+    if (!match_number(rest, index ? "index-" : "archive-", NULL, UINT32_MAX, &out->from, &after) || *after != '-') {
+        snprintf(out->error, sizeof(out->error), "expected %s-FROM-DURATION.m3u8 with FROM in Unix seconds",
+                 index ? "index" : "archive");
+        return -EINVAL;
     }
     if (index && !strcmp(after, "-now.m3u8")) {
-        if (clock_wall_ms() / 1000u > a + DVR_MAX_RANGE_S)
-            http_respond_text(conn, 400, "index-FROM-now.m3u8 starts at most %u s ago", DVR_MAX_RANGE_S);
-        else
-            serve_range(dvr, conn, a, 0, RANGE_EVENT);
-        return true;
+        if (now_s > out->from + DVR_MAX_RANGE_S) {
+            snprintf(out->error, sizeof(out->error), "index-FROM-now.m3u8 starts at most %u s ago", DVR_MAX_RANGE_S);
+            return -EINVAL;
+        }
+        out->kind = DVR_REQUEST_EVENT;
+        return 0;
     }
-    if (!match_number(after, "-", ".m3u8", DVR_MAX_RANGE_S, &b, NULL) || b == 0) {
-        http_respond_text(conn, 400, "the duration must be a number of seconds from 1 to %u (in '%.80s')",
-                          DVR_MAX_RANGE_S, rest);
-        return true;
+    if (!match_number(after, "-", ".m3u8", DVR_MAX_RANGE_S, &out->duration, NULL) || out->duration == 0) {
+        snprintf(out->error, sizeof(out->error), "the duration must be a number of seconds from 1 to %u (in '%.80s')",
+                 DVR_MAX_RANGE_S, rest);
+        return -EINVAL;
     }
-    serve_range(dvr, conn, a, b, RANGE_VOD);
+    out->kind = DVR_REQUEST_RANGE;
+    return 0;
+}
+
+bool dvr_serve(dvr_t *dvr, http_conn_t *conn, const http_request_t *req, const char *rest)
+{
+    if (serve_utc(dvr, conn, req, rest))
+        return true;
+    dvr_request_t r;
+    dvr_parse_request(rest, clock_wall_ms() / 1000u, &r);
+    switch (r.kind) {
+    case DVR_REQUEST_NONE:
+        return false;
+    case DVR_REQUEST_BAD:
+        http_respond_text(conn, 400, "%s", r.error);
+        break;
+    case DVR_REQUEST_SEGMENT:
+        serve_segment(dvr, conn, r.from);
+        break;
+    case DVR_REQUEST_TIMESHIFT:
+        serve_range(dvr, conn, 0, r.duration, RANGE_TIMESHIFT);
+        break;
+    case DVR_REQUEST_EVENT:
+        serve_range(dvr, conn, r.from, 0, RANGE_EVENT);
+        break;
+    case DVR_REQUEST_RANGE:
+        serve_range(dvr, conn, r.from, r.duration, RANGE_VOD);
+        break;
+    }
     return true;
 }

@@ -44,7 +44,8 @@ channel_t *app_find_channel(app_t *app, const char *name, size_t *index)
 static void app_apply_channels(app_t *app, const channel_config_t *configs, size_t count)
 {
     channel_options_t options = {app->options.ring_bytes, app->options.flush_ms, app->options.batch_bytes,
-                                 app->options.batch_max_ms, events_add, app, app->archive_dir};
+                                 app->options.batch_max_ms, events_add, app, app->archive_dir,
+                                 app->options.archive_max_bytes};
     for (size_t i = 0; i < app->channel_count;) {
         const char *name = channel_config(app->channels[i])->name;
         bool kept = false;
@@ -240,11 +241,37 @@ void app_poll_now(app_t *app)
     }
 }
 
+/* The limit over every channel's archive: the oldest chunk of all goes
+ * first, whichever channel it belongs to. */
+static void app_trim_archives(app_t *app)
+{
+    for (;;) {
+        uint64_t total = 0, oldest = UINT64_MAX;
+        dvr_t *victim = NULL;
+        for (size_t i = 0; i < app->channel_count; i++) {
+            dvr_t *dvr = channel_archive(app->channels[i]);
+            if (!dvr)
+                continue;
+            total += dvr_index(dvr)->bytes;
+            uint64_t chunk = dvr_oldest_chunk(dvr);
+            if (chunk < oldest) {
+                oldest = chunk;
+                victim = dvr;
+            }
+        }
+        if (total <= app->options.archive_max_bytes || !victim)
+            return;
+        dvr_drop_oldest_chunk(victim);
+    }
+}
+
 static void app_on_poll_timer(uv_timer_t *timer)
 {
     app_t *app = timer->data;
     if (!app->polling)
         app_poll_now(app);
+    if (app->options.archive_max_bytes)
+        app_trim_archives(app);
 }
 
 /* ---- HTTP routes ----------------------------------------------------------------- */

@@ -114,6 +114,7 @@ typedef struct channel_options {
     channel_event_fn on_event; /* may be NULL */
     void *event_ctx;
     const char *archive_dir;   /* archives go in archive_dir/<channel> */
+    uint64_t archive_total_bytes; /* the limit of all archives together (0: none) */
 } channel_options_t;
 
 /* Returns a new channel (copying config) or NULL when out of memory.
@@ -127,6 +128,8 @@ int channel_update(channel_t *channel, const channel_config_t *config);
 void channel_destroy(channel_t *channel);
 
 const channel_config_t *channel_config(const channel_t *channel);
+/* The channel's archive, or NULL when it is not recorded. */
+dvr_t *channel_archive(channel_t *channel);
 void channel_get_info(const channel_t *channel, channel_info_t *info);
 
 /* Serves GET/HEAD /live/<name>.ts on conn: takes the connection. When watch

@@ -97,6 +97,8 @@ typedef struct dvr_options {
     uint64_t max_age_s;        /* retention by age; 0: no limit */
     uint64_t max_bytes;        /* retention by size; 0: no limit */
     uint32_t chunk_s;          /* a new chunk every chunk_s seconds [3600] */
+    uint64_t chunk_max_bytes;  /* ... or bytes [1 GiB]: retention removes whole chunks, so
+                                * under a size limit they must be a fraction of it */
     bool no_sync;              /* skip fdatasync (tests and benchmarks of CPU cost only) */
     uint32_t retry_ms;         /* a stopped archive tries again this often [5000] */
     dvr_event_fn on_event;     /* "archive": stopped, resumed, repaired */
@@ -128,6 +130,11 @@ void dvr_close(dvr_t *dvr);
 void dvr_record(void *dvr, const hls_segment_view_t *segment);
 /* Retention settings may change while it runs. */
 void dvr_set_retention(dvr_t *dvr, uint64_t max_age_s, uint64_t max_bytes);
+/* For a limit over every channel's archive: the start of the oldest chunk
+ * that may go (not the one being written; UINT64_MAX when none), and
+ * removing it. */
+uint64_t dvr_oldest_chunk(const dvr_t *dvr);
+void dvr_drop_oldest_chunk(dvr_t *dvr);
 void dvr_get_info(const dvr_t *dvr, dvr_info_t *info);
 const dvr_index_t *dvr_index(const dvr_t *dvr);
 

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define DVR_MAX_QUEUE 16            /* segments waiting for the disk */
-#define DVR_CHUNK_MAX_BYTES (1ull << 30)
 
 static void dvr_event(dvr_t *dvr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void dvr_event(dvr_t *dvr, const char *fmt, ...)
@@ -128,7 +127,7 @@ static int write_segment(dvr_t *dvr, pending_t *p)
 {
     int rc;
     bool old = p->entry.start_ms >= dvr->chunk_start_ms + (uint64_t)dvr->options.chunk_s * 1000u;
-    if (dvr->ts_fd < 0 || dvr->rotate || old || dvr->chunk_bytes >= DVR_CHUNK_MAX_BYTES) {
+    if (dvr->ts_fd < 0 || dvr->rotate || old || dvr->chunk_bytes >= dvr->options.chunk_max_bytes) {
         rc = open_chunk(dvr, p->entry.start_ms);
         if (rc < 0)
             return rc;
@@ -190,30 +189,53 @@ static void write_work(uv_work_t *req)
 /* ---- on the loop ------------------------------------------------------------------------- */
 
 static void write_done(uv_work_t *req, int status);
+static void kick(dvr_t *dvr);
 
-/* Chunks past the retention limits leave the index now (no new reads start)
- * and the disk with the next write. */
+uint64_t dvr_oldest_chunk(const dvr_t *dvr)
+{
+    const dvr_index_t *ix = &dvr->index;
+    if (ix->chunk_count == ix->chunk_first)
+        return UINT64_MAX;
+    const dvr_chunk_t *oldest = &ix->chunks[ix->chunk_first];
+    if (oldest->id == dvr->chunk_id && dvr->ts_fd >= 0)
+        return UINT64_MAX; /* the one being written */
+    return oldest->id;
+}
+
+/* The oldest chunk leaves the index now (no new reads start) and the disk
+ * with the next write. Returns false when there is none that may go. */
+static bool doom_oldest(dvr_t *dvr, const char *why)
+{
+    uint64_t id = dvr_oldest_chunk(dvr);
+    if (id == UINT64_MAX)
+        return false;
+    uint64_t *grown = realloc(dvr->doomed, (dvr->doomed_count + 1) * sizeof(*grown));
+    if (!grown)
+        return false;
+    dvr->doomed = grown;
+    dvr->doomed[dvr->doomed_count++] = id;
+    log_info("dvr", "%s: removing chunk %016llu (%s)", dvr->name, (unsigned long long)id, why);
+    dvr_index_drop_oldest(&dvr->index);
+    return true;
+}
+
 static void apply_retention(dvr_t *dvr)
 {
     dvr_index_t *ix = &dvr->index;
     uint64_t now = clock_wall_ms();
-    while (ix->chunk_count - ix->chunk_first > 0) {
+    while (ix->chunk_count > ix->chunk_first) {
         const dvr_chunk_t *oldest = &ix->chunks[ix->chunk_first];
-        if (oldest->id == dvr->chunk_id && dvr->ts_fd >= 0)
-            break; /* the one being written */
         bool too_old = dvr->options.max_age_s && oldest->end_ms + dvr->options.max_age_s * 1000u < now;
         bool too_big = dvr->options.max_bytes && ix->bytes > dvr->options.max_bytes;
-        if (!too_old && !too_big)
+        if ((!too_old && !too_big) || !doom_oldest(dvr, too_old ? "older than the retention" : "over the size limit"))
             break;
-        uint64_t *grown = realloc(dvr->doomed, (dvr->doomed_count + 1) * sizeof(*grown));
-        if (!grown)
-            break;
-        dvr->doomed = grown;
-        dvr->doomed[dvr->doomed_count++] = oldest->id;
-        log_info("dvr", "%s: removing chunk %016llu (%s)", dvr->name, (unsigned long long)oldest->id,
-                 too_old ? "older than the retention" : "over the size limit");
-        dvr_index_drop_oldest(ix);
     }
+}
+
+void dvr_drop_oldest_chunk(dvr_t *dvr)
+{
+    if (!dvr->closing && doom_oldest(dvr, "over the limit of all archives"))
+        kick(dvr);
 }
 
 static void kick(dvr_t *dvr)
@@ -371,6 +393,8 @@ dvr_t *dvr_open(uv_loop_t *loop, const dvr_options_t *options, char *err, size_t
         dvr->options.chunk_s = 3600;
     if (!dvr->options.retry_ms)
         dvr->options.retry_ms = 5000;
+    if (!dvr->options.chunk_max_bytes)
+        dvr->options.chunk_max_bytes = 1ull << 30;
     dvr->ts_fd = dvr->idx_fd = -1;
     dvr_index_init(&dvr->index);
     dvr_repair_t repair;

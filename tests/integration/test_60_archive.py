@@ -196,3 +196,20 @@ def test_archive_urls_need_the_same_rights_as_live(server, media):
     seg = srv.get(f"/t/{token}/live/news/{playlist_segments(r.text)[0]}", max_body=16 << 20)
     assert seg.status == 200 and seg.body[0] == 0x47
     assert srv.get(f"/t/{token}/live/sport/{path}").status == 404
+
+
+def test_limit_over_all_archives_removes_the_oldest_chunks(server, media):
+    """--archive-max-mb over two recorded channels (4 Mbit/s each): whole
+    chunks go, the oldest of either channel first; what stays plays."""
+    srv = server(serve_args=("--archive-max-mb", "10"))
+    for name in ("a", "b"):
+        srv.add_channel(name, f"file://{media['demo']}", extra=("--archive",))
+    first = recorded(srv, "a", 1)["from"]
+    srv.wait_log("over the limit of all archives", levels=("info",), timeout=40)
+    total = lambda: sum(srv.channel(n)["recording"]["bytes"] for n in ("a", "b"))
+    # chunks are an eighth of the limit (at least 4 MiB): the open ones may go over it
+    assert total() <= (10 + 2 * 4) << 20, total()
+    rec = srv.channel("a")["recording"]
+    assert rec["from"] > first, rec
+    url = srv.url(f"/live/a/index-{rec['from']}-6.m3u8")
+    assert_ffmpeg_clean(ffmpeg_decode(url, 10), url)

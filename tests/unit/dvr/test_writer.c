@@ -179,6 +179,13 @@ static void test_retention_by_size_drops_oldest_chunks(void **state)
     dvr_chunk_path(f->dir, 2000000, ".ts", path, sizeof(path));
     struct stat st;
     assert_int_equal(stat(path, &st), -1);
+    /* by age: these segments are from 1970; only the chunk being written stays */
+    dvr_set_retention(dvr, 86400, 0);
+    record(dvr, 2000000u + 12u * 2000u, 12, 1);
+    run(f);
+    dvr_get_info(dvr, &info);
+    assert_int_equal(dvr_index(dvr)->chunk_count - dvr_index(dvr)->chunk_first, 1);
+    assert_int_equal(info.first_ms, 2000000u + 12u * 2000u);
     dvr_close(dvr);
 }
 

@@ -671,12 +671,12 @@ static void channel_sync_archive(channel_t *channel)
     if (c->archive && !channel->dvr && channel->options.archive_dir) {
         char dir[4096], err[300];
         snprintf(dir, sizeof(dir), "%s/%s", channel->options.archive_dir, c->name);
-        /* Chunks of an eighth of a size limit (at least 4 MiB), so that
+        /* Chunks of an eighth of a size limit (at least 1 MiB), so that
          * removing one keeps most of what the limit allows. */
         uint64_t limit = max_bytes;
         if (channel->options.archive_total_bytes && (!limit || channel->options.archive_total_bytes < limit))
             limit = channel->options.archive_total_bytes;
-        uint64_t chunk = limit ? MAX(limit / 8u, 4ull << 20) : 0;
+        uint64_t chunk = limit ? MAX(limit / 8u, 1ull << 20) : 0;
         dvr_options_t options = {.dir = dir, .name = c->name, .max_age_s = max_age_s, .max_bytes = max_bytes,
                                  .chunk_max_bytes = chunk, .on_event = channel_on_archive_event, .event_ctx = channel};
         channel->dvr = dvr_open(channel->loop, &options, err, sizeof(err));

@@ -395,11 +395,13 @@ def test_slow_viewers_skip_and_close(server, media):
     reads at a tenth of the bitrate while three read normally for 15 s: the
     normal ones get the full stream without a continuity error; the slow one is
     moved to the newest keyframe (skip) or closed (close); the server's memory
-    stays bounded. (Both policies at once: the lag takes ~45 s to build up
-    through the kernel's socket buffers and the ring.)"""
+    stays bounded. (Both policies at once; a 2 MiB ring, 4 s of this channel,
+    so that the lag builds up through the socket buffers and the ring in
+    seconds rather than the ~45 s of the default 8 MiB.)"""
     # a small ASan quarantine: measure antenne's memory, not ASan's free-list
     asan = os.environ.get("ASAN_OPTIONS", "")
-    srv = server(env={"ASAN_OPTIONS": (asan + ":" if asan else "") + "quarantine_size_mb=16"})
+    srv = server(env={"ASAN_OPTIONS": (asan + ":" if asan else "") + "quarantine_size_mb=16"},
+                 serve_args=("--ring-mb", "2"))
     src = f"file://{media['demo']}"
     srv.add_channel("skipper", src, extra=["--lag-policy", "skip"])
     srv.add_channel("closer", src, extra=["--lag-policy", "close"])

@@ -224,6 +224,10 @@ static void channel_on_status(void *opaque, ingest_status_t status, const char *
                               message);
         break;
     case INGEST_RECEIVING:
+        /* A new connection is a new stream (an HTTP origin starts over):
+         * its analysis too, not the gap before it. */
+        if (channel->analyzer)
+            ts_analyzer_reset(channel->analyzer);
         log_info("channel", "%s: source %s", channel->config.name, message);
         if (channel->options.on_event)
             channel->options.on_event(channel->options.event_ctx, channel->config.name, "source", message);

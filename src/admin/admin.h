@@ -28,6 +28,19 @@ void admin_playlist_m3u(const channel_config_t *const *channels, size_t count, c
  * written into buf (80 bytes hold any). */
 const char *admin_epg_id(const channel_config_t *config, char *buf, size_t size);
 
+/* ---- web.c: the web UI's files ------------------------------------------------- */
+
+typedef struct admin_web admin_web_t;
+/* Reads every servable file below dir (HTML, JS, CSS, images, fonts, JSON;
+ * at most 32 MiB) into memory. Returns NULL with err set. */
+admin_web_t *admin_web_load(const char *dir, char *err, size_t err_size);
+void admin_web_free(admin_web_t *web);
+size_t admin_web_count(const admin_web_t *web);
+/* Answers GET/HEAD of path (decoded) when it names one of the files ("/x/"
+ * is "/x/index.html"; "/admin" redirects to "/admin/"), with a
+ * Content-Security-Policy. Returns false, answering nothing, otherwise. */
+bool admin_web_serve(const admin_web_t *web, http_conn_t *conn, const http_request_t *req, const char *path);
+
 /* ---- metrics.c: Prometheus text format ------------------------------------------ */
 
 /* Every channel metric family (counters, gauges, the state) for these

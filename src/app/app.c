@@ -496,7 +496,7 @@ static void app_route_request(app_t *app, http_conn_t *conn, const http_request_
         http_respond(conn, 200, "text/plain", "Cache-Control: no-cache\r\n", "ok\n", 3);
     else if (!strcmp(path, "/metrics"))
         route_metrics(app, conn, req);
-    else
+    else if (!admin_web_serve(app->web, conn, req, path))
         viewing_route(app, conn, req, path);
 }
 
@@ -553,6 +553,14 @@ static int app_open(app_t *app)
         snprintf(app->archive_dir, sizeof(app->archive_dir), "%s", app->options.archive_dir);
     else
         snprintf(app->archive_dir, sizeof(app->archive_dir), "%s/archive", app->options.data_dir);
+    if (app->options.web_dir) {
+        app->web = admin_web_load(app->options.web_dir, err, sizeof(err));
+        if (!app->web) {
+            log_error("app", "web UI: %s", err);
+            return -1;
+        }
+        log_info("app", "web UI: %zu files from %s", admin_web_count(app->web), app->options.web_dir);
+    }
     if (store_open(app->options.data_dir, app->options.db_url, &app->store, err, sizeof(err)) < 0) {
         log_error("app", "%s", err);
         return -1;
@@ -592,6 +600,7 @@ static void app_free(app_t *app)
     access_snapshot_free(app->access);
     free(app->now_next);
     viewing_close(app);
+    admin_web_free(app->web);
     auth_lockout_free(app->lockout);
     auth_ratelimit_free(app->ratelimit);
     store_close(app->store);

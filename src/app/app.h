@@ -21,6 +21,7 @@ typedef struct app_options {
     uint32_t lag_warn_ms;    /* the loop this late logs what held it up */
     const char *archive_dir; /* channels' archives; NULL: data_dir/archive */
     uint64_t archive_max_bytes; /* all archives together; 0: no limit */
+    const char *web_dir;     /* the web UI's files; NULL: none */
 } app_options_t;
 
 /* Runs the server until SIGINT/SIGTERM. Returns a process exit code. */

@@ -6,6 +6,7 @@
 #ifndef ANTENNE_APP_PRIVATE_H
 #define ANTENNE_APP_PRIVATE_H
 
+#include "admin/admin.h"
 #include "app/app.h"
 #include "auth/auth.h"
 #include "channel/channel.h"
@@ -97,6 +98,7 @@ typedef struct app {
     uv_loop_t *loop;
     app_options_t options;
     char archive_dir[4096];
+    admin_web_t *web;           /* the web UI's files, or NULL */
     store_t *store;
     http_server_t *http;
     channel_t **channels;

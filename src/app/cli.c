@@ -1038,7 +1038,8 @@ static void print_serve_usage(FILE *out)
                  "  --max-connections-per-ip N   from one address (default 0: no limit)\n"
                  "  --lag-warn-ms N       log what held the event loop up when it runs N ms late (default 100)\n"
                  "  --archive-dir DIR     where channels' archives go (default DATA/archive)\n"
-                 "  --archive-max-mb N    all archives together, MiB; the oldest chunks go first (default 0: no limit)\n");
+                 "  --archive-max-mb N    all archives together, MiB; the oldest chunks go first (default 0: no limit)\n"
+                 "  --web-dir DIR         serve the web UI's files from DIR (read at start)\n");
 }
 
 static int parse_listen(const char *text, app_options_t *options, char *host, size_t host_size)
@@ -1072,7 +1073,7 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
     }
     static char host[256];
     app_options_t options = {cli->data_dir, cli->db_url, "127.0.0.1", 8080, 8u * 1024u * 1024u, 50, 64u * 1024u, 200, 500,
-                             TOKEN_TTL_S, 100000u, 0u, 100u, NULL, 0};
+                             TOKEN_TTL_S, 100000u, 0u, 100u, NULL, 0, NULL};
     const char *listen = getenv("ANTENNE_LISTEN");
     if (listen && parse_listen(listen, &options, host, sizeof(host)) < 0)
         return fail(EXIT_USAGE, "ANTENNE_LISTEN: '%s' is not ADDR:PORT", listen);
@@ -1114,6 +1115,8 @@ static int cmd_serve(cli_t *cli, int argc, char **argv)
             options.max_connections_per_ip = (uint32_t)n;
         } else if (!strcmp(argv[i], "--archive-dir") && value) {
             options.archive_dir = value;
+        } else if (!strcmp(argv[i], "--web-dir") && value) {
+            options.web_dir = value;
         } else if (!strcmp(argv[i], "--archive-max-mb") && value) {
             if (parse_u64(value, 0, 1000000000, &n) < 0)
                 return fail(EXIT_USAGE, "--archive-max-mb: '%s' is not a number from 0 to 1000000000", value);

@@ -337,8 +337,8 @@ int dvr_index_load(dvr_index_t *index, const char *dir, dvr_repair_t *repair, ch
     int rc = make_dir(dir, err, err_size);
     if (rc < 0)
         return rc;
-    uint64_t *ids;
-    size_t count;
+    uint64_t *ids = NULL;
+    size_t count = 0;
     rc = list_chunks(dir, &ids, &count, err, err_size);
     for (size_t i = 0; rc == 0 && i < count; i++)
         rc = load_chunk(index, dir, ids[i], repair, err, err_size);

@@ -170,3 +170,24 @@ nginx_start() {
     done
     die "nginx did not answer on port $NGX_PORT within 5 s"
 }
+
+# server_serve DATA_DIR LOG PORT [SERVE_OPTION...]: runs antenne serve on a
+# data folder the caller has filled (channels, admin token), listening on
+# 127.0.0.1:PORT (a free port when PORT is empty) and logging to LOG; sets
+# SERVER_PID, PORT and SERVER_LOG (the EXIT trap kills it) and waits until it
+# answers /healthz. Unlike server_start it waits for no channel.
+server_serve() {
+    local data=$1 log=$2 i
+    PORT=${3:-$(free_port)}
+    shift 3
+    "$ANTENNE" --data "$data" serve --listen "127.0.0.1:$PORT" "$@" >"$log" 2>&1 &
+    SERVER_PID=$!
+    # shellcheck disable=SC2034 # for the calling script
+    SERVER_LOG=$log
+    for ((i = 0; i < 100; i++)); do # 10 s
+        http_get /healthz >/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$log" >&2; die "antenne serve exited"; }
+        sleep 0.1
+    done
+    die "antenne did not answer /healthz on port $PORT within 10 s"
+}

@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -612,6 +613,11 @@ int app_serve(const app_options_t *options)
     app.options = *options;
     app.loop = uv_default_loop();
     signal(SIGPIPE, SIG_IGN);
+    /* A fixed mmap threshold: large buffers (a UDP source's 1 MiB) are
+     * always mapped and given back when freed. glibc's sliding threshold
+     * would otherwise keep them in the heap after the first free, and RSS
+     * grew with every source switch in the soak (bench/RESULTS.md). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     raise_fd_limit();
     if (app_open(&app) < 0) {
         app_free(&app);

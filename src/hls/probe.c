@@ -169,8 +169,16 @@ static void skip_scaling_list(bits_t *b, int size)
 {
     int last = 8, next = 8;
     for (int j = 0; j < size && !b->overrun; j++) {
-        if (next != 0)
-            next = (last + bits_se(b) + 256) % 256;
+        if (next != 0) {
+            /* delta_scale is -128..127 (H.264 7.4.2.1.1.1); anything else is
+             * a broken SPS, and would overflow the sum */
+            int32_t delta = bits_se(b);
+            if (delta < -128 || delta > 127) {
+                b->overrun = true;
+                break;
+            }
+            next = (last + delta + 256) % 256;
+        }
         last = next == 0 ? last : next;
     }
 }

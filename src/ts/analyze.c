@@ -774,7 +774,9 @@ void ts_analyzer_get(const ts_analyzer_t *an, ts_analysis_t *out)
         o->cc_errors = p->cc_errors;
         o->scrambled_packets = p->scrambled_packets;
         o->bitrate = p->bitrate;
-        out->scrambled_pids += p->scrambled;
+        /* (only PIDs a PMT lists: bytes that merely pass for TS, a flood,
+         * must not leave a phantom scrambled PID behind) */
+        out->scrambled_pids += p->scrambled && (p->role & ROLE_ES);
         uint64_t pcr_gap = since(an->now_us, p->last_pcr_us);
         if (p->has_pcr && (p->role & ROLE_ES) && pcr_gap > out->pcr_gap_us)
             out->pcr_gap_us = pcr_gap;

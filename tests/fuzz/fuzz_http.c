@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // fuzz_http.c -- fuzz target for src/http/parser.c: the same bytes as a
 // request head, a response head, a chunked body (decoded in two pieces),
-// a query string and a path.
+// a query string and a path; a request's Range header, and the bytes
+// themselves, as a Range value.
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +41,19 @@ static void decode_queries(http_slice_t query, http_slice_t path, bool from_requ
         abort(); /* a request's decoded path never hides a NUL */
 }
 
+/* A range taken must lie inside the body; one refused is malformed or
+ * unsatisfiable, nothing else. */
+static void check_range(http_slice_t value)
+{
+    static const uint64_t sizes[] = {0, 1, 1000, UINT64_MAX};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        uint64_t first = 1, last = 0;
+        int rc = http_range_parse(value, sizes[i], &first, &last);
+        if (rc == 0 ? first > last || last >= sizes[i] : rc != -EINVAL && rc != -ERANGE)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
@@ -57,6 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_slice(buf, size, req.headers[i].value);
         }
         (void)http_header_get(req.headers, req.header_count, "Host");
+        const http_slice_t *range = http_header_get(req.headers, req.header_count, "Range");
+        if (range)
+            check_range(*range);
         decode_queries(req.query, req.path, true);
     }
 
@@ -83,5 +101,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(copy);
 
     decode_queries((http_slice_t){buf, size}, (http_slice_t){buf, size}, false);
+    check_range((http_slice_t){buf, size});
     return 0;
 }

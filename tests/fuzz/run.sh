@@ -4,42 +4,47 @@
 # fuzzes each for a while, then merges inputs that reach new code into the
 # seed corpus under tests/fuzz/corpus/<target>/.
 #
-# Usage: tests/fuzz/run.sh [-s SECONDS] [-j JOBS] [-n] [TARGET...]
+# Usage: tests/fuzz/run.sh [-s SECONDS] [-j JOBS] [-o DIR] [-n] [TARGET...]
 #   -s SECONDS  how long to fuzz each target (default 60)
 #   -j JOBS     parallel fuzzing jobs per target (default 1)
+#   -o DIR      build folder (default build-fuzz at the top of the repository)
 #   -n          do not merge new inputs into the seed corpus
-#   TARGET      ts, psi, http, url, token, xmltv, body, m3u (default: all)
+#   TARGET      ts, psi, http, url, token, xmltv, body, m3u, analyze, rtp,
+#               pes, config (default: all)
 #
 # Builds into build-fuzz/ at the top of the repository (ignored by git): the
 # sources are compiled directly (src/**/*.c except src/app/main.c), so this
 # needs no meson option. Crashes are written to build-fuzz/crashes/<target>/;
 # replay one with build-fuzz/fuzz-<target> FILE, or add it to the corpus and
-# run `meson test --suite fuzz`.
+# run `meson test --suite fuzz`. Each run's output, every line led by the
+# seconds since it started, is kept in build-fuzz/logs/<target>.log, and a
+# line per target (seconds run, executions, exec/s, final cov and ft,
+# seconds to the last cov increase and to the last new input) is added to
+# build-fuzz/logs/summary.tsv.
 set -euo pipefail
 
 prog=run.sh
 die() { echo "$prog: $*" >&2; exit 1; }
 
-seconds=60 jobs=1 merge=1
-while getopts "s:j:nh" opt; do
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+seconds=60 jobs=1 merge=1 out=$top/build-fuzz
+while getopts "s:j:o:nh" opt; do
     case $opt in
     s) seconds=$OPTARG ;;
     j) jobs=$OPTARG ;;
+    o) out=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
     n) merge=0 ;;
-    *) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; [[ $opt == h ]] && exit 0 || exit 1 ;;
+    *) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; [[ $opt == h ]] && exit 0 || exit 1 ;;
     esac
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(ts psi http url token xmltv body m3u)
-
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-out=$top/build-fuzz
+[[ ${#targets[@]} -gt 0 ]] || targets=(ts psi http url token xmltv body m3u analyze rtp pes config dvr)
 command -v clang >/dev/null || die "clang not found (apt-get install clang libclang-rt-dev)"
 pkg-config --exists libuv sqlite3 jansson libpq libsodium expat zlib || die "development files of libuv, sqlite3, jansson, libpq, libsodium, expat and zlib are needed"
 
-mkdir -p "$out/obj"
+mkdir -p "$out/obj" "$out/logs"
 cflags=(-std=c17 -g -O1 -D_GNU_SOURCE '-DANTENNE_VERSION="fuzz"' -I"$top/src"
         -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
         -Wall -Wextra -Wno-missing-field-initializers $(pkg-config --cflags libuv sqlite3 jansson libpq libsodium expat zlib))
@@ -69,9 +74,25 @@ for t in "${targets[@]}"; do
     parallel=()
     [[ $jobs -gt 1 ]] && parallel=(-jobs="$jobs" -workers="$jobs") # logs go to fuzz-N.log then
     rc=0
+    log=$out/logs/$t.log
+    printf -v started '%(%s)T' -1
     (cd "$crashes" && "$exe" -max_total_time="$seconds" "${parallel[@]}" \
         -dict="$here/$t.dict" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$crashes/" "$work" "$here/corpus/$t") || rc=$?
+        -artifact_prefix="$crashes/" "$work" "$here/corpus/$t" 2>&1) |
+        while IFS= read -r line; do printf -v now '%(%s)T' -1; printf '%d %s\n' $((now - started)) "$line"; done |
+        tee "$log" ||
+        rc=${PIPESTATUS[0]}
+    # seconds run, executions, exec/s, cov, ft, seconds to the last cov increase and to the last NEW
+    awk -v t="$t" '
+        $3 ~ /^(INITED|NEW|REDUCE|pulse|DONE)$/ {
+            for (i = 4; i < NF; i++) { if ($i == "cov:") c = $(i + 1); if ($i == "ft:") ft = $(i + 1) }
+            if (c + 0 > cov + 0) { cov = c; last_cov = $1 } }
+        $3 == "NEW" { last_new = $1 }
+        { end = $1 }
+        /stat::number_of_executed_units:/ { execs = $NF }
+        /stat::average_exec_per_sec:/ { rate = $NF }
+        END { printf "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\n", t, end, execs, rate, cov, ft, last_cov, last_new }' "$log" |
+        tee -a "$out/logs/summary.tsv"
     if [[ $rc -ne 0 ]]; then
         echo "$prog: $t: crash or leak; inputs in $crashes" >&2
         exit "$rc"

@@ -286,12 +286,69 @@ static json_t *issued_token_schema(doc_t *doc)
     return s;
 }
 
+/* The channel history and the portal's answers. */
+static json_t *int_array(const char *description)
+{
+    return json_pack("{ss s{ss} ss sb}", "type", "array", "items", "type", "integer", "description", description,
+                     "readOnly", 1);
+}
+
+static void portal_schemas(doc_t *doc, json_t *schemas)
+{
+    json_t *h = put(doc, schemas, "ChannelHistory",
+                    json_pack("{ss ss s[ssss]}", "type", "object", "description",
+                              "samples oldest first, one each interval_s, the newest taken at end",
+                              "required", "interval_s", "end", "input_bitrate", "viewers"));
+    json_t *hp = put(doc, h, "properties", json_object());
+    put(doc, hp, "interval_s", typed("integer", "seconds between samples"));
+    put(doc, hp, "end", typed("integer", "Unix seconds of the newest sample"));
+    put(doc, hp, "input_bitrate", int_array("bits/s"));
+    put(doc, hp, "viewers", int_array("HTTP-TS viewers"));
+
+    json_t *login = put(doc, schemas, "PortalLogin",
+                        json_pack("{ss s[ss]}", "type", "object", "required", "username", "password"));
+    put(doc, login, "properties",
+        json_pack("{s{ss} s{ss sb}}", "username", "type", "string", "password", "type", "string", "writeOnly", 1));
+    json_t *tok = put(doc, schemas, "PortalToken",
+                      json_pack("{ss s[sss]}", "type", "object", "required", "token", "expires", "subscriber"));
+    json_t *tp = put(doc, tok, "properties", json_object());
+    put(doc, tp, "token", typed("string", "send as Authorization: Bearer <token>; streams take it as /t/<token>/"));
+    put(doc, tp, "expires", typed("integer", "Unix seconds"));
+    put(doc, tp, "subscriber", typed("string", "the subscriber's name"));
+
+    json_t *me = put(doc, schemas, "PortalAccount",
+                     json_pack("{ss s[sssss]}", "type", "object", "required", "name", "expires", "max_streams",
+                               "playlist_url", "epg_url"));
+    json_t *mp = put(doc, me, "properties", json_object());
+    put(doc, mp, "name", typed("string", "username"));
+    put(doc, mp, "expires", typed("string", "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; empty: never"));
+    put(doc, mp, "max_streams", typed("integer", "streams at once; 0: no limit"));
+    put(doc, mp, "playlist_url", typed("string", "personal M3U playlist, for set-top box apps"));
+    put(doc, mp, "epg_url", typed("string", "personal XMLTV guide"));
+
+    json_t *ch = put(doc, schemas, "PortalChannel",
+                     json_pack("{ss s[ssssssssss]}", "type", "object", "required", "name", "title", "number", "group",
+                               "logo", "state", "archive", "archive_days", "hls", "epg"));
+    json_t *cp = put(doc, ch, "properties", json_object());
+    put(doc, cp, "name", typed("string", "channel name"));
+    put(doc, cp, "title", typed("string", "name shown to viewers"));
+    put(doc, cp, "number", typed("integer", "channel number"));
+    put(doc, cp, "group", typed("string", "group (category)"));
+    put(doc, cp, "logo", typed("string", "logo URL, or empty"));
+    put(doc, cp, "state", typed("string", "idle, starting, up, degraded or down"));
+    put(doc, cp, "archive", typed("boolean", "recorded: past programmes can be watched"));
+    put(doc, cp, "archive_days", typed("integer", "days kept"));
+    put(doc, cp, "hls", typed("string", "path of the HLS playlist, token included"));
+    put(doc, cp, "epg", typed("object", "what airs now and next: {now, next}, each {title, start, stop} or null"));
+}
+
 /* ---- the routes ------------------------------------------------------------------------ */
 
 typedef enum api_body {
     BODY_NONE,
     BODY_CREATE,   /* the object's schema, name required */
     BODY_UPDATE,   /* its "...Update" schema */
+    BODY_LOGIN,    /* PortalLogin */
 } api_body_t;
 
 typedef enum api_answer {
@@ -322,6 +379,10 @@ typedef struct api_route {
  * for a creation, 5XX always. */
 #define ERR_400 1u   /* the work itself can fail on what it was given */
 #define ERR_409 2u   /* the same work is already running */
+#define ERR_429 4u   /* too many tries: Retry-After says when to come back */
+#define AUTH_SUBSCRIBER 8u  /* a subscriber's token (the portal's routes), not an admin's */
+#define AUTH_NONE 16u       /* no token at all */
+#define PAGED 32u    /* a list that answers a page (q offset limit) with the total that matched */
 
 static const api_route_t routes[] = {
     {"get", "/api/v1/channels", "listChannels", "channels", "All channels, by name, with their live state",
@@ -337,8 +398,13 @@ static const api_route_t routes[] = {
     {"get", "/api/v1/channels/{name}/epg", "getChannelEpg", "channels",
      "The channel's programmes overlapping [from, to) (default: the next 24 hours)", "Programme", BODY_NONE, ANSWER_LIST, "programmes", "from to", 0, "channel"},
 
-    {"get", "/api/v1/subscribers", "listSubscribers", "subscribers", "All subscribers, by name", "Subscriber",
-     BODY_NONE, ANSWER_LIST, "subscribers", NULL},
+    {"get", "/api/v1/channels/{name}/history", "getChannelHistory", "channels",
+     "The last minutes of input bitrate and viewers, for graphs", "ChannelHistory", BODY_NONE, ANSWER_OBJECT, NULL,
+     NULL},
+
+    {"get", "/api/v1/subscribers", "listSubscribers", "subscribers",
+     "Subscribers by name: all, or a page of those matching q", "Subscriber", BODY_NONE, ANSWER_LIST, "subscribers",
+     "q offset limit", PAGED},
     {"post", "/api/v1/subscribers", "createSubscriber", "subscribers", "Adds a subscriber", "Subscriber",
      BODY_CREATE, ANSWER_CREATED, NULL, NULL},
     {"get", "/api/v1/subscribers/{name}", "getSubscriber", "subscribers", "One subscriber", "Subscriber", BODY_NONE,
@@ -353,7 +419,7 @@ static const api_route_t routes[] = {
      ANSWER_CREATED, NULL, NULL},
 
     {"get", "/api/v1/packages", "listPackages", "packages", "All packages, by name", "Package", BODY_NONE,
-     ANSWER_LIST, "packages", NULL},
+     ANSWER_LIST, "packages", "q offset limit", PAGED},
     {"post", "/api/v1/packages", "createPackage", "packages", "Adds a package", "Package", BODY_CREATE,
      ANSWER_CREATED, NULL, NULL},
     {"get", "/api/v1/packages/{name}", "getPackage", "packages", "One package", "Package", BODY_NONE, ANSWER_OBJECT,
@@ -364,7 +430,7 @@ static const api_route_t routes[] = {
      ANSWER_NONE, NULL, NULL},
 
     {"get", "/api/v1/epg-sources", "listEpgSources", "epg", "All EPG sources, by name", "EpgSource", BODY_NONE,
-     ANSWER_LIST, "epg_sources", NULL},
+     ANSWER_LIST, "epg_sources", "q offset limit", PAGED},
     {"post", "/api/v1/epg-sources", "createEpgSource", "epg", "Adds an EPG source", "EpgSource", BODY_CREATE,
      ANSWER_CREATED, NULL, NULL},
     {"get", "/api/v1/epg-sources/{name}", "getEpgSource", "epg", "One EPG source", "EpgSource", BODY_NONE,
@@ -378,7 +444,7 @@ static const api_route_t routes[] = {
      BODY_NONE, ANSWER_OBJECT, NULL, NULL, ERR_400 | ERR_409},
 
     {"get", "/api/v1/token-keys", "listTokenKeys", "keys", "All keys that sign and verify tokens, by name", "TokenKey",
-     BODY_NONE, ANSWER_LIST, "token_keys", NULL},
+     BODY_NONE, ANSWER_LIST, "token_keys", "q offset limit", PAGED},
     {"post", "/api/v1/token-keys", "createTokenKey", "keys",
      "Adds a key (a random secret unless one is given); the newest key not retired signs", "TokenKey", BODY_CREATE,
      ANSWER_CREATED, NULL, NULL},
@@ -400,6 +466,19 @@ static const api_route_t routes[] = {
     {"get", "/api/v1/events", "listEvents", "events", "What happened to channels, newest first (the last 1,000)",
      "Event", BODY_NONE, ANSWER_LIST, "events", "channel after limit"},
 
+    {"post", "/api/v1/portal/login", "portalLogin", "portal",
+     "A subscriber logs in with username and password and gets a token (failed logins lock out for a while)",
+     "PortalToken", BODY_LOGIN, ANSWER_OBJECT, NULL, NULL, ERR_429 | AUTH_NONE},
+    {"get", "/api/v1/portal/me", "portalAccount", "portal", "The subscriber's account and personal URLs",
+     "PortalAccount", BODY_NONE, ANSWER_OBJECT, NULL, NULL, AUTH_SUBSCRIBER},
+    {"get", "/api/v1/portal/channels", "portalChannels", "portal",
+     "The channels the subscriber's packages hold, by number, with what is on", "PortalChannel", BODY_NONE,
+     ANSWER_LIST, "channels", NULL, AUTH_SUBSCRIBER},
+    {"get", "/api/v1/portal/channels/{name}/epg", "portalChannelEpg", "portal",
+     "Programmes of one of the subscriber's channels overlapping [from, to) (Unix seconds; at most 31 days); "
+     "catch-up paths carry the token",
+     "Programme", BODY_NONE, ANSWER_LIST, "programmes", "from to", AUTH_SUBSCRIBER, "channel"},
+
     {"get", "/api/v1/openapi.json", "getOpenApi", "meta", "This document (no token needed)", NULL, BODY_NONE,
      ANSWER_DOCUMENT, NULL, NULL},
 };
@@ -416,7 +495,10 @@ static const api_param_t query_params[] = {
     {"to", "string", "end (excluded): ISO 8601 UTC or Unix seconds"},
     {"subscriber", "string", "only this subscriber's"},
     {"channel", "string", "only this channel's"},
-    {"limit", "integer", "at most this many, newest first (default 1000; events: 100)"},
+    {"limit", "integer", "at most this many: sessions and audit newest first (default 1000), events (default 100), "
+                         "a page of objects (1 to 10000; default: all)"},
+    {"offset", "integer", "skip this many (paging; with limit)"},
+    {"q", "string", "only those whose name contains this (case-insensitive)"},
     {"after", "integer", "only events with a greater id"},
 };
 
@@ -456,7 +538,7 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
         doc->failed = true;
         return NULL;
     }
-    bool secured = r->answer != ANSWER_DOCUMENT;
+    bool secured = r->answer != ANSWER_DOCUMENT && !(r->errors & AUTH_NONE);
     bool has_query = r->query != NULL;
     json_t *params = json_array();
     for (const char *p = strchr(r->path, '{'); p; p = strchr(p + 1, '{')) {
@@ -480,7 +562,8 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
 
     if (r->body != BODY_NONE) {
         char name[64];
-        snprintf(name, sizeof(name), "%s%s", r->schema, r->body == BODY_UPDATE ? "Update" : "");
+        snprintf(name, sizeof(name), "%s%s", r->body == BODY_LOGIN ? "PortalLogin" : r->schema,
+                 r->body == BODY_UPDATE ? "Update" : "");
         json_t *body = put(doc, op, "requestBody", json_pack("{sb}", "required", 1));
         put(doc, body, "content", json_content(ref("schemas", name)));
     }
@@ -500,6 +583,11 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
             put(doc, json_object_get(list, "properties"), r->owner, json_pack("{ss}", "type", "string"));
             append(doc, json_object_get(list, "required"), json_string(r->owner));
         }
+        if (r->errors & PAGED) {
+            put(doc, json_object_get(list, "properties"), "total",
+                json_pack("{ss ss}", "type", "integer", "description", "how many match in all"));
+            append(doc, json_object_get(list, "required"), json_string("total"));
+        }
         put(doc, responses, "200", response("OK", list));
         break;
     }
@@ -514,8 +602,15 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
         put(doc, responses, "400", ref("responses", "BadRequest"));
     if (secured) {
         put(doc, responses, "401", ref("responses", "Unauthorized"));
+        if (!(r->errors & AUTH_SUBSCRIBER))
+            put(doc, responses, "403", ref("responses", "Forbidden"));
+    }
+    if (r->body == BODY_LOGIN) { /* wrong password, and refused (disabled, expired) */
+        put(doc, responses, "401", ref("responses", "Unauthorized"));
         put(doc, responses, "403", ref("responses", "Forbidden"));
     }
+    if (r->errors & ERR_429)
+        put(doc, responses, "429", ref("responses", "TooManyRequests"));
     if (has_path_param)
         put(doc, responses, "404", ref("responses", "NotFound"));
     if (r->body == BODY_CREATE || (r->errors & ERR_409))
@@ -523,6 +618,8 @@ static json_t *operation(doc_t *doc, const api_route_t *r)
     put(doc, responses, "5XX", ref("responses", "ServerError"));
     if (!secured)
         put(doc, op, "security", json_array()); /* no token needed */
+    else if (r->errors & AUTH_SUBSCRIBER)
+        put(doc, op, "security", json_pack("[{s[]}]", "subscriber"));
     return op;
 }
 
@@ -550,6 +647,7 @@ static void components(doc_t *doc, json_t *root)
     put(doc, schemas, "Programme", programme_schema(doc));
     put(doc, schemas, "IssuedToken", issued_token_schema(doc));
     put(doc, schemas, "ImportReport", import_report_schema(doc));
+    portal_schemas(doc, schemas);
     put(doc, schemas, "Error",
         json_pack("{ss s[s] s{s{ss ss}} ss}", "type", "object", "required", "error", "properties", "error", "type",
                   "string", "description", "what was wrong, e.g. \"max_streams: must be an integer from 0 to 1000\"",
@@ -583,6 +681,7 @@ static void components(doc_t *doc, json_t *root)
         {"NotFound", "no such object"},
         {"Conflict", "the name is taken, or the same work is already running"},
         {"ServerError", "the server could not do it now (database, memory)"},
+        {"TooManyRequests", "too many tries: the Retry-After header says in how many seconds to try again"},
     };
     json_t *responses = put(doc, c, "responses", json_object());
     for (size_t i = 0; i < ARRAY_SIZE(errors); i++)
@@ -591,6 +690,9 @@ static void components(doc_t *doc, json_t *root)
     json_t *security = put(doc, c, "securitySchemes", json_object());
     put(doc, security, "bearer",
         json_pack("{ss ss ss}", "type", "http", "scheme", "bearer", "description", "an admin API token"));
+    put(doc, security, "subscriber",
+        json_pack("{ss ss ss}", "type", "http", "scheme", "bearer", "description",
+                  "a subscriber's token, from POST /api/v1/portal/login (the same that playlists carry)"));
 }
 
 json_t *admin_openapi(void)
@@ -604,7 +706,8 @@ json_t *admin_openapi(void)
         return NULL;
     put(&doc, root, "security", json_pack("[{s[]}]", "bearer"));
     json_t *tags = put(&doc, root, "tags", json_array());
-    static const char *const tag_names[] = {"channels", "subscribers", "packages", "epg", "keys", "sessions", "meta"};
+    static const char *const tag_names[] = {"channels", "subscribers", "packages", "epg", "keys", "sessions",
+                                            "events", "portal", "meta"};
     for (size_t i = 0; i < ARRAY_SIZE(tag_names); i++)
         append(&doc, tags, json_pack("{ss}", "name", tag_names[i]));
     json_t *paths = put(&doc, root, "paths", json_object());

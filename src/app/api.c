@@ -44,12 +44,16 @@ static const api_kind_t api_kinds[] = {
 
 typedef enum crud_op { CRUD_LIST, CRUD_GET, CRUD_CREATE, CRUD_UPDATE, CRUD_DELETE } crud_op_t;
 
+#define API_PAGE_MAX 10000 /* objects in one page of a list */
+
 typedef struct crud_job {
     const api_kind_t *api;
     crud_op_t op;
     char name[65];
     json_t *body;               /* create/update */
     char password_hash[AUTH_PASSWORD_HASH_MAX];
+    char contains[129];         /* list: ?q=, part of the name */
+    int64_t offset, limit;      /* list: ?offset=&limit= (limit 0: all) */
 } crud_job_t;
 
 static int whole_checks(const api_kind_t *api, const void *object, char *err, size_t err_size)
@@ -144,7 +148,8 @@ static void crud_run(app_job_t *job)
     if (c->op == CRUD_LIST) {
         void *list;
         size_t count;
-        int rc = store_list(store, kind, &list, &count);
+        int64_t total;
+        int rc = store_list_page(store, kind, c->contains, c->offset, c->limit, &list, &count, &total);
         if (rc < 0) {
             job->status = store_status(job, rc, c->api->singular, "");
             return;
@@ -154,7 +159,7 @@ static void crud_run(app_job_t *job)
             json_array_append_new(array,
                                   admin_object_json(kind->fields, kind->field_count, (char *)list + i * kind->object_size));
         store_free_list(kind, list, count);
-        job->result = json_pack("{so}", c->api->plural, array);
+        job->result = json_pack("{so sI}", c->api->plural, array, "total", (json_int_t)total);
         return;
     }
     if (c->op == CRUD_GET) {
@@ -251,6 +256,32 @@ static void crud_start(app_t *app, http_conn_t *conn, const http_request_t *req,
         json_decref(body);
         app_respond_error(conn, 503, "out of memory");
         return;
+    }
+    if (op == CRUD_LIST) {
+        /* ?q=part of the name&offset=N&limit=N: a page (the UI's search) */
+        char offset[24], limit[24];
+        uint64_t first, most;
+        int q = http_query_get(req->query, "q", c->contains, sizeof(c->contains));
+        int o = http_query_get(req->query, "offset", offset, sizeof(offset));
+        int l = http_query_get(req->query, "limit", limit, sizeof(limit));
+        if (o == -ENOENT)
+            strcpy(offset, "0");
+        if (l == -ENOENT)
+            strcpy(limit, "0");
+        if (q == -ENOENT)
+            c->contains[0] = '\0';
+        if ((q < 0 && q != -ENOENT) || (o < 0 && o != -ENOENT) || (l < 0 && l != -ENOENT) ||
+            parse_u64(offset, 0, INT32_MAX, &first) < 0 ||
+            parse_u64(limit, 0, API_PAGE_MAX, &most) < 0) {
+            free(job);
+            free(c);
+            app_respond_error(conn, 400, "q: at most 128 characters; offset: 0 or more; limit: 1 to %d", API_PAGE_MAX);
+            return;
+        }
+        c->offset = (int64_t)first;
+        c->limit = (int64_t)most;
+        if (c->offset && !c->limit)
+            c->limit = API_PAGE_MAX;
     }
     c->api = api;
     c->op = op;
@@ -455,11 +486,36 @@ static void route_channels_live(app_t *app, http_conn_t *conn, const char *name)
     app_respond_json(conn, 200, json_pack("{so}", "channels", list));
 }
 
+/* GET /api/v1/channels/NAME/history: the last minutes, for the UI's graph. */
+static void route_channel_history(app_t *app, http_conn_t *conn, const char *name)
+{
+    channel_t *channel = app_find_channel(app, name, NULL);
+    if (!channel) {
+        app_respond_error(conn, 404, "channel '%s' not found", name);
+        return;
+    }
+    channel_sample_t samples[CHANNEL_HISTORY];
+    uint64_t newest_ms;
+    size_t n = channel_history(channel, samples, &newest_ms);
+    json_t *bitrates = json_array(), *viewers = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(bitrates, json_integer((json_int_t)samples[i].input_bitrate));
+        json_array_append_new(viewers, json_integer((json_int_t)samples[i].viewers));
+    }
+    app_respond_json(conn, 200,
+                     json_pack("{sI sI so so}", "interval_s", (json_int_t)CHANNEL_HISTORY_INTERVAL_S, "end",
+                               (json_int_t)(newest_ms / 1000), "input_bitrate", bitrates, "viewers", viewers));
+}
+
 void api_route(app_t *app, http_conn_t *conn, const http_request_t *req, char *path)
 {
     const char *rest = path + strlen("/api/v1/");
     if (!strcmp(rest, "openapi.json") && (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
         app_respond_json(conn, 200, admin_openapi());
+        return;
+    }
+    if (!strncmp(rest, "portal/", 7)) { /* the viewers' own API: their token, not an admin's */
+        portal_route(app, conn, req, rest + 7);
         return;
     }
     if (!access_admin_ok(app->access, req)) {
@@ -553,7 +609,9 @@ void api_route(app_t *app, http_conn_t *conn, const http_request_t *req, char *p
             else if (!app_find_channel(app, name, NULL))
                 app_respond_error(conn, 404, "channel '%s' not found", name);
             else
-                guide_api_programmes(app, conn, name, from, to);
+                guide_api_programmes(app, conn, name, from, to, NULL);
+        } else if (api->kind == app_channel_kind && !strcmp(action, "history") && m == HTTP_GET) {
+            route_channel_history(app, conn, name);
         } else if (api->kind == app_epg_source_kind && !strcmp(action, "import") && m == HTTP_POST) {
             guide_import_start(app, conn, name);
         } else if (api->kind == app_subscriber_kind && !strcmp(action, "tokens") && m == HTTP_POST) {

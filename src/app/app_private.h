@@ -94,6 +94,16 @@ typedef struct app_now_next {
 } app_now_next_t;
 typedef struct app_login app_login_t;
 
+/* A player whose session the operator ended: the same device is refused
+ * that channel for a while, or an HLS player would simply start anew. */
+#define APP_KICKS 64
+typedef struct app_kick {
+    char subscriber[65];
+    char channel[65];
+    char device[33];
+    uint64_t until_ms;          /* monotonic */
+} app_kick_t;
+
 typedef struct app {
     uv_loop_t *loop;
     app_options_t options;
@@ -137,6 +147,8 @@ typedef struct app {
     uint8_t fingerprint_key[32];
 
     app_session_t *sessions;    /* streams being watched here */
+    app_kick_t kicks[APP_KICKS]; /* players the operator stopped, refused for a while */
+    unsigned kick_next;
     uv_timer_t session_timer;   /* heartbeats and HLS time-outs */
     bool touching;
     uint64_t last_touch_ms;
@@ -233,7 +245,8 @@ void api_route(app_t *app, http_conn_t *conn, const http_request_t *req, char *p
 /* /get/epg.xml[.gz]: the subscriber's channels, a day back and a week ahead. */
 void guide_serve(app_t *app, http_conn_t *conn, const subscriber_t *sub, bool gzip);
 /* GET /api/v1/channels/NAME/epg: programmes overlapping [from, to) (ms; 0: now, a day). */
-void guide_api_programmes(app_t *app, http_conn_t *conn, const char *channel, int64_t from_ms, int64_t to_ms);
+void guide_api_programmes(app_t *app, http_conn_t *conn, const char *channel, int64_t from_ms, int64_t to_ms,
+                          const char *path_prefix);
 /* Imports an EPG source for these channels, recording the outcome with the
  * source (blocking: a worker thread, or the CLI). *report_json (may be NULL)
  * gets what it did. Returns 0 or a negative errno with err. */
@@ -253,6 +266,18 @@ json_t *guide_now_next_json(const app_t *app, const char *channel);
 void viewing_route(app_t *app, http_conn_t *conn, const http_request_t *req, char *path);
 /* A token for the subscriber (bound to ip when the subscriber says so). */
 int viewing_issue_token(app_t *app, const subscriber_t *sub, const char *ip, char *out, size_t out_size);
+/* The subscriber a token lets in now, or NULL with *why (expired, revoked, disabled, ...). */
+const subscriber_t *viewing_token_subscriber(app_t *app, const char *token, const char *ip, const char **why);
+/* Portal login: name and password checked as for playlists (lockout, cache,
+ * argon2id off the loop), answered by portal_logged_in(). Wipes password. */
+void viewing_portal_login(app_t *app, http_conn_t *conn, const http_request_t *req, const char *name,
+                          char *password, size_t password_size);
 void viewing_close(app_t *app);
+
+/* ---- portal.c: /api/v1/portal, the viewers' API (the web portal uses it) -------------- */
+
+void portal_route(app_t *app, http_conn_t *conn, const http_request_t *req, const char *rest);
+/* Answers a login that succeeded: a token and when it expires. */
+void portal_logged_in(app_t *app, http_conn_t *conn, const subscriber_t *sub, const char *ip);
 
 #endif

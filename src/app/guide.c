@@ -144,6 +144,7 @@ typedef struct programmes_job {
     char channel[65];
     int64_t from, to;
     json_t *list;
+    char prefix[AUTH_TOKEN_MAX + 4]; /* before catch-up paths: "/t/TOKEN" for a subscriber */
 } programmes_job_t;
 
 static int add_programme(void *ctx, const store_programme_t *p)
@@ -197,9 +198,9 @@ static void programmes_done(app_job_t *job)
                 (uint64_t)start * 1000u >= info.archive.last_ms)
                 continue;
             char hls[200], ts[200];
-            snprintf(hls, sizeof(hls), "/live/%s/archive-%lld-%lld.m3u8", p->channel, (long long)start,
+            snprintf(hls, sizeof(hls), "%s/live/%s/archive-%lld-%lld.m3u8", p->prefix, p->channel, (long long)start,
                      (long long)(stop - start));
-            snprintf(ts, sizeof(ts), "/live/%s/timeshift_abs-%lld.ts", p->channel, (long long)start);
+            snprintf(ts, sizeof(ts), "%s/live/%s/timeshift_abs-%lld.ts", p->prefix, p->channel, (long long)start);
             json_object_set_new(programme, "catchup", json_pack("{ss ss}", "hls", hls, "ts", ts));
         }
     }
@@ -213,7 +214,8 @@ static void programmes_cleanup(app_job_t *job)
     free(p);
 }
 
-void guide_api_programmes(app_t *app, http_conn_t *conn, const char *channel, int64_t from_ms, int64_t to_ms)
+void guide_api_programmes(app_t *app, http_conn_t *conn, const char *channel, int64_t from_ms, int64_t to_ms,
+                          const char *path_prefix)
 {
     programmes_job_t *p = calloc(1, sizeof(*p));
     app_job_t *job = app_job_new(app, programmes_run, programmes_done);
@@ -224,6 +226,7 @@ void guide_api_programmes(app_t *app, http_conn_t *conn, const char *channel, in
         return;
     }
     snprintf(p->channel, sizeof(p->channel), "%s", channel);
+    snprintf(p->prefix, sizeof(p->prefix), "%s", path_prefix ? path_prefix : "");
     int64_t now = (int64_t)(clock_wall_ms() / 1000);
     p->from = from_ms ? from_ms / 1000 : now;
     p->to = to_ms ? to_ms / 1000 : p->from + 86400;

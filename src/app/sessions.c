@@ -16,6 +16,7 @@
 #define SESSION_STALE_MS 30000      /* a row not touched for this long no longer counts */
 #define SESSION_HEARTBEAT_MS 5000
 #define HLS_IDLE_MS 20000           /* an HLS player silent this long has stopped */
+#define KICK_HOLD_MS 60000          /* a kicked player is refused its channel this long */
 
 struct app_session {
     app_session_t *next;
@@ -164,6 +165,23 @@ static void session_stop(app_session_t *s, const char *reason)
     if (!s->pending)
         session_finish(s, reason);
     /* A pending one is finished when its begin returns. */
+}
+
+/* Refuses (403) a device that the operator kicked off this channel lately. */
+static bool refuse_kicked(app_t *app, http_conn_t *conn, const char *subscriber, const char *channel,
+                          const char *device)
+{
+    uint64_t now = clock_mono_us() / 1000;
+    for (unsigned i = 0; i < APP_KICKS; i++) {
+        const app_kick_t *k = &app->kicks[i];
+        if (k->until_ms > now && !strcmp(k->device, device) && !strcmp(k->channel, channel) &&
+            !strcmp(k->subscriber, subscriber)) {
+            http_respond_text(conn, 403, "this stream was ended by the operator: try again in %llu s",
+                              (unsigned long long)(k->until_ms - now + 999) / 1000);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---- starting ------------------------------------------------------------------------- */
@@ -316,6 +334,10 @@ void sessions_serve_ts(app_t *app, http_conn_t *conn, const http_request_t *req,
             channel_serve_ts(channel, conn, NULL);
         return;
     }
+    char ip[64], agent[256], device[33];
+    device_of(conn, req, ip, sizeof(ip), agent, sizeof(agent), device);
+    if (refuse_kicked(app, conn, subscriber->name, channel_config(channel)->name, device))
+        return;
     app_session_t *s = session_new(app, conn, req, channel_config(channel)->name, subscriber, false);
     if (!s) {
         app_respond_error(conn, 503, "out of memory");
@@ -346,6 +368,8 @@ void sessions_serve_hls(app_t *app, http_conn_t *conn, const http_request_t *req
         }
     }
     /* A new session (or a zap: the store replaces the device's other one). */
+    if (refuse_kicked(app, conn, subscriber->name, name, device))
+        return;
     app_session_t *s = session_new(app, conn, req, name, subscriber, true);
     if (!s) {
         app_respond_error(conn, 503, "out of memory");
@@ -381,6 +405,11 @@ bool sessions_kick(app_t *app, int64_t id, const char *reason)
 {
     for (app_session_t *s = app->sessions; s; s = s->next) {
         if (s->id == id && !s->ended) {
+            app_kick_t *k = &app->kicks[app->kick_next++ % APP_KICKS];
+            snprintf(k->subscriber, sizeof(k->subscriber), "%s", s->subscriber);
+            snprintf(k->channel, sizeof(k->channel), "%s", s->channel);
+            snprintf(k->device, sizeof(k->device), "%s", s->device);
+            k->until_ms = clock_mono_us() / 1000 + KICK_HOLD_MS;
             session_stop(s, reason);
             return true;
         }

@@ -77,26 +77,31 @@ static void refuse(http_conn_t *conn, int status, const char *why)
     http_respond_text(conn, status, "%s", why);
 }
 
-/* A token's subscriber, or NULL having answered 403. */
-static const subscriber_t *check_token(app_t *app, http_conn_t *conn, const char *token, const char *ip)
+const subscriber_t *viewing_token_subscriber(app_t *app, const char *token, const char *ip, const char **why)
 {
     auth_claims_t claims;
     auth_token_status_t status =
         auth_token_verify(app->access->keyring, token, strlen(token), ip, clock_wall_ms() / 1000, &claims);
     if (status != AUTH_TOKEN_OK) {
-        refuse(conn, 403, auth_token_status_text(status));
+        *why = auth_token_status_text(status);
         return NULL;
     }
     const subscriber_t *sub = access_subscriber_by_token(app->access, claims.subscriber);
     if (!sub) {
-        refuse(conn, 403, "token revoked");
+        *why = "token revoked";
         return NULL;
     }
-    const char *why = access_refusal(sub, ip, (int64_t)(clock_wall_ms() / 1000));
-    if (why) {
+    *why = access_refusal(sub, ip, (int64_t)(clock_wall_ms() / 1000));
+    return *why ? NULL : sub;
+}
+
+/* A token's subscriber, or NULL having answered 403. */
+static const subscriber_t *check_token(app_t *app, http_conn_t *conn, const char *token, const char *ip)
+{
+    const char *why;
+    const subscriber_t *sub = viewing_token_subscriber(app, token, ip, &why);
+    if (!sub)
         refuse(conn, 403, why);
-        return NULL;
-    }
     return sub;
 }
 
@@ -110,9 +115,10 @@ int viewing_issue_token(app_t *app, const subscriber_t *sub, const char *ip, cha
 
 /* ---- streams ---------------------------------------------------------------------------- */
 
-/* /live/NAME.ts or /live/NAME/REST, for a subscriber (or anyone: NULL). */
+/* /live/NAME.ts or /live/NAME/REST, for a subscriber (or anyone: NULL; or
+ * the operator's preview: every channel, counted as no session). */
 static void serve_live(app_t *app, http_conn_t *conn, const http_request_t *req, char *live,
-                       const subscriber_t *sub)
+                       const subscriber_t *sub, bool operator)
 {
     char *slash = strchr(live, '/');
     size_t len = strlen(live);
@@ -128,7 +134,7 @@ static void serve_live(app_t *app, http_conn_t *conn, const http_request_t *req,
     channel_t *channel = app_find_channel(app, live, NULL);
     /* A channel the viewer may not see answers like one that does not
      * exist, so names cannot be probed. */
-    bool allowed = channel && (access_channel_public(app->access, live) ||
+    bool allowed = channel && (operator || access_channel_public(app->access, live) ||
                                (sub && access_entitled(app->access, sub, live)));
     if (!channel || !allowed) {
         if (channel && !sub)
@@ -239,11 +245,39 @@ static void serve_get(app_t *app, http_conn_t *conn, const http_request_t *req, 
 
 /* ---- username and password ------------------------------------------------------------------ */
 
+/* Who asked to log in: a set-top box fetching /get/<what> (answers in
+ * text, 403 for a wrong password, as players expect), or the portal
+ * (JSON, 401). */
+typedef struct login_for {
+    char what[32];              /* /get/<what>; "" for the portal */
+} login_for_t;
+
+static void login_refuse(http_conn_t *conn, const login_for_t *f, int status, const char *why)
+{
+    if (f->what[0])
+        refuse(conn, status, why);
+    else
+        app_respond_error(conn, status, "%s", why);
+}
+
+/* Lets a subscriber in whose password is right, unless disabled, expired, ... */
+static void login_let_in(app_t *app, http_conn_t *conn, const http_request_t *req, const login_for_t *f,
+                         const subscriber_t *sub, const char *ip)
+{
+    const char *why = sub ? access_refusal(sub, ip, (int64_t)(clock_wall_ms() / 1000)) : "subscriber deleted";
+    if (why)
+        login_refuse(conn, f, 403, why);
+    else if (f->what[0])
+        serve_get(app, conn, req, f->what, sub);
+    else
+        portal_logged_in(app, conn, sub, ip);
+}
+
 typedef struct login_job {
     char name[65];
     char hash[AUTH_PASSWORD_HASH_MAX];
     char password[256];
-    char what[32];
+    login_for_t f;
     char ip[64];
     http_request_t req;
     bool ok;
@@ -255,7 +289,7 @@ static void login_run(app_job_t *job)
     l->ok = auth_password_verify(l->hash, l->password);
 }
 
-static void login_failed(app_t *app, http_conn_t *conn, const char *name, const char *ip)
+static void login_failed(app_t *app, http_conn_t *conn, const login_for_t *f, const char *name, const char *ip)
 {
     char key[80];
     snprintf(key, sizeof(key), "user:%s", name);
@@ -268,7 +302,7 @@ static void login_failed(app_t *app, http_conn_t *conn, const char *name, const 
     else
         log_info("auth", "login for '%s' from %s: wrong username or password", name, ip);
     if (conn)
-        refuse(conn, 403, "wrong username or password");
+        login_refuse(conn, f, f->what[0] ? 403 : 401, "wrong username or password");
 }
 
 static void login_done(app_job_t *job)
@@ -276,21 +310,15 @@ static void login_done(app_job_t *job)
     login_job_t *l = job->data;
     app_t *app = job->app;
     if (!l->ok) {
-        login_failed(app, job->conn, l->name, l->ip);
+        login_failed(app, job->conn, &l->f, l->name, l->ip);
         return;
     }
     login_remember(app, l->name, l->hash, l->password);
     char key[80];
     snprintf(key, sizeof(key), "user:%s", l->name);
     auth_lockout_success(app->lockout, key);
-    if (!job->conn)
-        return;
-    const subscriber_t *sub = access_subscriber(app->access, l->name);
-    const char *why = sub ? access_refusal(sub, l->ip, (int64_t)(clock_wall_ms() / 1000)) : "subscriber deleted";
-    if (why)
-        refuse(job->conn, 403, why);
-    else
-        serve_get(app, job->conn, &l->req, l->what, sub);
+    if (job->conn)
+        login_let_in(app, job->conn, &l->req, &l->f, access_subscriber(app->access, l->name), l->ip);
 }
 
 static void login_cleanup(app_job_t *job)
@@ -300,41 +328,48 @@ static void login_cleanup(app_job_t *job)
     free(l);
 }
 
-static void serve_login(app_t *app, http_conn_t *conn, const http_request_t *req, const char *what,
-                        const char *ip)
+/* Checks name and password (argon2id on the thread pool unless this very
+ * password was verified before), under the failed-login lockout per name
+ * and per address. Wipes password. */
+static void login(app_t *app, http_conn_t *conn, const http_request_t *req, const login_for_t *f, const char *name,
+                  char *password, size_t password_size, const char *ip)
 {
-    char name[65], password[256];
-    if (http_query_get(req->query, "username", name, sizeof(name)) < 0 ||
-        http_query_get(req->query, "password", password, sizeof(password)) < 0) {
-        refuse(conn, 403, "a token, or username and password, is needed");
-        return;
-    }
     char key[80];
     snprintf(key, sizeof(key), "user:%s", name);
     uint64_t now = clock_mono_us() / 1000;
     uint64_t locked = MAX(auth_lockout_remaining(app->lockout, key, now), auth_lockout_remaining(app->lockout, ip, now));
     if (locked) {
-        char headers[64];
-        snprintf(headers, sizeof(headers), "Retry-After: %llu\r\n", (unsigned long long)(locked + 999) / 1000);
+        unsigned long long seconds = (unsigned long long)(locked + 999) / 1000;
+        char headers[64], why[96];
+        snprintf(headers, sizeof(headers), "Retry-After: %llu\r\n", seconds);
+        snprintf(why, sizeof(why), "too many failed logins: try again in %llu s", seconds);
         log_warn("auth", "login for '%s' from %s refused: locked for %llu ms more", name, ip,
                  (unsigned long long)locked);
-        http_respond(conn, 429, "text/plain; charset=utf-8", headers, "too many failed logins: try again later\n",
-                     40);
+        if (f->what[0]) {
+            http_respond(conn, 429, "text/plain; charset=utf-8", headers, "too many failed logins: try again later\n",
+                         40);
+        } else {
+            json_t *body = json_pack("{ss}", "error", why);
+            char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+            if (text)
+                http_respond(conn, 429, "application/json", headers, text, strlen(text));
+            else
+                http_respond_text(conn, 503, "out of memory");
+            free(text);
+            json_decref(body);
+        }
+        sodium_memzero(password, password_size);
         return;
     }
     const subscriber_t *sub = access_subscriber(app->access, name);
     if (sub && sub->password_hash && login_cached(app, sub, password)) {
-        const char *why = access_refusal(sub, ip, (int64_t)(clock_wall_ms() / 1000));
-        if (why)
-            refuse(conn, 403, why);
-        else
-            serve_get(app, conn, req, what, sub);
-        sodium_memzero(password, sizeof(password));
+        sodium_memzero(password, password_size);
+        login_let_in(app, conn, req, f, sub, ip);
         return;
     }
     if (!sub || !sub->password_hash || !*sub->password_hash) {
-        sodium_memzero(password, sizeof(password));
-        login_failed(app, conn, name, ip);
+        sodium_memzero(password, password_size);
+        login_failed(app, conn, f, name, ip);
         return;
     }
     /* argon2id takes tens of milliseconds: never on the loop. */
@@ -343,20 +378,44 @@ static void serve_login(app_t *app, http_conn_t *conn, const http_request_t *req
     if (!job || !l) {
         free(job);
         free(l);
-        sodium_memzero(password, sizeof(password));
-        http_respond_text(conn, 503, "out of memory");
+        sodium_memzero(password, password_size);
+        login_refuse(conn, f, 503, "out of memory");
         return;
     }
     snprintf(l->name, sizeof(l->name), "%s", name);
     snprintf(l->hash, sizeof(l->hash), "%s", sub->password_hash);
     snprintf(l->password, sizeof(l->password), "%s", password);
-    snprintf(l->what, sizeof(l->what), "%s", what);
+    l->f = *f;
     snprintf(l->ip, sizeof(l->ip), "%s", ip);
-    sodium_memzero(password, sizeof(password));
+    sodium_memzero(password, password_size);
     l->req = *req; /* its slices stay valid while the connection is taken */
     job->data = l;
     job->cleanup = login_cleanup;
     app_job_start(app, conn, job);
+}
+
+static void serve_login(app_t *app, http_conn_t *conn, const http_request_t *req, const char *what,
+                        const char *ip)
+{
+    char name[65], password[256];
+    if (http_query_get(req->query, "username", name, sizeof(name)) < 0 ||
+        http_query_get(req->query, "password", password, sizeof(password)) < 0) {
+        sodium_memzero(password, sizeof(password));
+        refuse(conn, 403, "a token, or username and password, is needed");
+        return;
+    }
+    login_for_t f;
+    snprintf(f.what, sizeof(f.what), "%s", what);
+    login(app, conn, req, &f, name, password, sizeof(password), ip);
+}
+
+void viewing_portal_login(app_t *app, http_conn_t *conn, const http_request_t *req, const char *name,
+                          char *password, size_t password_size)
+{
+    char ip[64];
+    app_client_ip(conn, ip, sizeof(ip));
+    login_for_t f = {.what = ""};
+    login(app, conn, req, &f, name, password, password_size, ip);
 }
 
 /* A ?token= in the query: 0 with *sub set (or NULL without a token), or
@@ -394,13 +453,18 @@ void viewing_route(app_t *app, http_conn_t *conn, const http_request_t *req, cha
         *rest = '\0';
         const subscriber_t *sub = check_token(app, conn, token, ip);
         if (sub)
-            serve_live(app, conn, req, rest + 6, sub);
+            serve_live(app, conn, req, rest + 6, sub, false);
         return;
     }
     if (!strncmp(path, "/live/", 6)) {
+        /* The web UI's preview sends the admin token in a header. */
+        if (access_admin_ok(app->access, req)) {
+            serve_live(app, conn, req, path + 6, NULL, true);
+            return;
+        }
         const subscriber_t *sub = NULL;
         if (query_token(app, conn, req, ip, &sub) == 0)
-            serve_live(app, conn, req, path + 6, sub);
+            serve_live(app, conn, req, path + 6, sub, false);
         return;
     }
     /* Playlists and guides: rate-limited per address. */

@@ -33,6 +33,8 @@ static const char *channel_source_url(const channel_t *channel, size_t index)
 void channel_set_state(channel_t *channel, channel_state_t state, const char *reason)
 {
     bool changed = channel->state != state || strcmp(channel->reason, reason);
+    if (state == CHANNEL_DOWN && channel->state != CHANNEL_DOWN)
+        channel->fresh_from = ring_end(&channel->ring); /* what came before is no start for a viewer */
     channel->state = state;
     snprintf(channel->reason, sizeof(channel->reason), "%s", reason);
     if (!changed)
@@ -538,6 +540,7 @@ int channel_run(channel_t *channel)
     int rc = ring_init(&channel->ring, channel->options.ring_bytes);
     if (rc < 0)
         return rc;
+    channel->fresh_from = ring_end(&channel->ring);
     hls_options_t hls = {(uint32_t)channel->config.hls_target, (uint32_t)channel->config.hls_window,
                          (uint32_t)channel->config.hls_part_ms};
     channel->hls = hls_new(channel->loop, channel->config.name, &hls);
@@ -599,6 +602,15 @@ static void channel_housekeeping(channel_t *channel, uint64_t now)
         channel->rate_window_bytes = 0;
         channel->rate_window_bytes_out = channel->stats.bytes_out;
         channel->rate_window_start_us = now;
+    }
+    if (!channel->history_us || now - channel->history_us >= CHANNEL_HISTORY_INTERVAL_S * 1000000u) {
+        channel->history_us = now;
+        channel->history_wall_ms = clock_wall_ms();
+        channel->history[channel->history_next] =
+            (channel_sample_t){.input_bitrate = channel->running ? channel->bitrate : 0,
+                               .viewers = (uint32_t)channel->viewer_count};
+        channel->history_next = (channel->history_next + 1) % CHANNEL_HISTORY;
+        channel->history_count = MIN(channel->history_count + 1, (size_t)CHANNEL_HISTORY);
     }
     if (!channel->running)
         return;
@@ -782,6 +794,15 @@ void channel_destroy(channel_t *channel)
 const channel_config_t *channel_config(const channel_t *channel) { return &channel->config; }
 
 dvr_t *channel_archive(channel_t *channel) { return channel->dvr; }
+
+size_t channel_history(const channel_t *channel, channel_sample_t *out, uint64_t *newest_wall_ms)
+{
+    size_t first = (channel->history_next + CHANNEL_HISTORY - channel->history_count) % CHANNEL_HISTORY;
+    for (size_t i = 0; i < channel->history_count; i++)
+        out[i] = channel->history[(first + i) % CHANNEL_HISTORY];
+    *newest_wall_ms = channel->history_wall_ms;
+    return channel->history_count;
+}
 
 void channel_get_info(const channel_t *channel, channel_info_t *info)
 {

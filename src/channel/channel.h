@@ -102,6 +102,14 @@ typedef struct channel_info {
 
 typedef struct channel channel_t;
 
+/* A point of a channel's recent history (channel_history()). */
+#define CHANNEL_HISTORY 120
+#define CHANNEL_HISTORY_INTERVAL_S 5
+typedef struct channel_sample {
+    uint64_t input_bitrate;
+    uint32_t viewers;
+} channel_sample_t;
+
 /* What happened to a channel, for the operator: kind is the new state
  * ("up", "down", ...) or "source"; message says why. */
 typedef void (*channel_event_fn)(void *ctx, const char *channel, const char *kind, const char *message);
@@ -130,6 +138,9 @@ void channel_destroy(channel_t *channel);
 const channel_config_t *channel_config(const channel_t *channel);
 /* The channel's archive, or NULL when it is not recorded. */
 dvr_t *channel_archive(channel_t *channel);
+/* The recent history, oldest first, into out[CHANNEL_HISTORY]: returns how
+ * many samples; *newest_wall_ms is when the last one was taken. */
+size_t channel_history(const channel_t *channel, channel_sample_t *out, uint64_t *newest_wall_ms);
 void channel_get_info(const channel_t *channel, channel_info_t *info);
 
 /* Serves GET/HEAD /live/<name>.ts on conn: takes the connection. When watch

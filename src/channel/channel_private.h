@@ -87,7 +87,14 @@ struct channel {
     uint64_t packets_seen;
     uint64_t packets_checked;  /* aligned packets at the last housekeeping */
     uint64_t input_warned_us;  /* last bad-input warning, to rate-limit them */
+    uint64_t fresh_from;       /* ring position from which a new viewer may start (after an outage) */
     uint64_t rate_window_start_us;
+    /* The last minutes of input bitrate and viewers, for graphs: a ring of
+     * CHANNEL_HISTORY samples, one each CHANNEL_HISTORY_INTERVAL_S. */
+    channel_sample_t history[CHANNEL_HISTORY];
+    size_t history_next, history_count;
+    uint64_t history_us;       /* when the newest was taken (monotonic) */
+    uint64_t history_wall_ms;  /* and on the wall clock */
     uint64_t rate_window_bytes;
     uint64_t bitrate;
     uint64_t rate_window_bytes_out; /* stats.bytes_out when the window began */

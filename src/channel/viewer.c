@@ -183,10 +183,12 @@ block_t *channel_psi_snapshot(channel_t *channel)
 static bool viewer_find_start(viewer_t *viewer, bool waited_long)
 {
     channel_t *channel = viewer->channel;
-    if (!channel->running || !channel->demux)
+    /* A channel that is down has nothing to start with: its last pictures
+     * are from before the outage (the viewer gets 503 once it waited). */
+    if (!channel->running || !channel->demux || channel->state == CHANNEL_DOWN)
         return false;
     const ring_keyframe_t *kf = ring_newest_keyframe(&channel->ring);
-    if (kf) {
+    if (kf && kf->pos >= channel->fresh_from) {
         viewer->pos = kf->pos;
         viewer->preamble = block_ref(kf->psi);
         return true;
@@ -248,7 +250,7 @@ static void viewer_check_lag(viewer_t *viewer, uint64_t now)
     }
     const ring_keyframe_t *kf = ring_newest_keyframe(&channel->ring);
     block_unref(viewer->preamble);
-    if (kf) {
+    if (kf && kf->pos >= channel->fresh_from) {
         viewer->pos = kf->pos;
         viewer->preamble = block_ref(kf->psi);
     } else {

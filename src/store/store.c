@@ -326,7 +326,23 @@ static void append_columns(strbuf_t *sql, const store_kind_t *kind, bool with_au
     }
 }
 
-static int select_objects(store_t *store, const store_kind_t *kind, const char *name, void **objects,
+/* Which objects select_objects() reads: one by name, or a page of those
+ * whose name matches a LIKE pattern (limit 0: no limit). */
+typedef struct object_filter {
+    const char *name;
+    const char *like;
+    int64_t offset, limit;
+} object_filter_t;
+
+static void append_where(strbuf_t *sql, const store_kind_t *kind, const object_filter_t *filter)
+{
+    if (filter->name)
+        strbuf_printf(sql, " WHERE \"%s\" = ?1", kind->fields[0].name);
+    else if (filter->like)
+        strbuf_printf(sql, " WHERE LOWER(\"%s\") LIKE ?1 ESCAPE '!'", kind->fields[0].name);
+}
+
+static int select_objects(store_t *store, const store_kind_t *kind, const object_filter_t *filter, void **objects,
                           size_t *count)
 {
     strbuf_t sql;
@@ -334,17 +350,18 @@ static int select_objects(store_t *store, const store_kind_t *kind, const char *
     strbuf_puts(&sql, "SELECT ");
     append_columns(&sql, kind, true);
     strbuf_printf(&sql, " FROM \"%s\"", kind->table);
-    if (name)
-        strbuf_printf(&sql, " WHERE \"%s\" = ?1", kind->fields[0].name);
-    else
+    append_where(&sql, kind, filter);
+    if (!filter->name)
         strbuf_printf(&sql, " ORDER BY \"%s\"%s", kind->fields[0].name, store->backend->collate);
+    if (filter->limit)
+        strbuf_printf(&sql, " LIMIT %lld OFFSET %lld", (long long)filter->limit, (long long)filter->offset);
     if (sql.failed) {
         strbuf_free(&sql);
         return -ENOMEM;
     }
-    store_arg_t arg = store_arg_text(name);
+    store_arg_t arg = store_arg_text(filter->name ? filter->name : filter->like);
     store_rows_t *rows;
-    int rc = store->backend->query(store, sql.data, &arg, name ? 1 : 0, &rows);
+    int rc = store->backend->query(store, sql.data, &arg, filter->name || filter->like ? 1 : 0, &rows);
     strbuf_free(&sql);
     if (rc < 0)
         return rc;
@@ -384,7 +401,59 @@ static int select_objects(store_t *store, const store_kind_t *kind, const char *
 int store_list(store_t *store, const store_kind_t *kind, void **objects, size_t *count)
 {
     pthread_mutex_lock(&store->lock);
-    int rc = select_objects(store, kind, NULL, objects, count);
+    int rc = select_objects(store, kind, &(object_filter_t){0}, objects, count);
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+static int count_objects(store_t *store, const store_kind_t *kind, const object_filter_t *filter, int64_t *total)
+{
+    strbuf_t sql;
+    strbuf_init(&sql);
+    strbuf_printf(&sql, "SELECT COUNT(*) FROM \"%s\"", kind->table);
+    append_where(&sql, kind, filter);
+    if (sql.failed) {
+        strbuf_free(&sql);
+        return -ENOMEM;
+    }
+    store_arg_t arg = store_arg_text(filter->like);
+    store_rows_t *rows;
+    int rc = store->backend->query(store, sql.data, &arg, filter->like ? 1 : 0, &rows);
+    strbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    rc = store->backend->next(rows);
+    if (rc > 0)
+        *total = store->backend->integer(rows, 0);
+    store->backend->done(rows);
+    return rc < 0 ? rc : 0;
+}
+
+int store_list_page(store_t *store, const store_kind_t *kind, const char *contains, int64_t offset, int64_t limit,
+                    void **objects, size_t *count, int64_t *total)
+{
+    if (offset < 0 || limit < 0)
+        return -EINVAL;
+    /* "%contains%", lower case, with LIKE's own characters taken literally */
+    char like[2 * 128 + 3];
+    size_t n = 0;
+    if (contains && *contains) {
+        if (strlen(contains) > 128)
+            return -EINVAL;
+        like[n++] = '%';
+        for (const char *c = contains; *c; c++) {
+            if (*c == '%' || *c == '_' || *c == '!')
+                like[n++] = '!';
+            like[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        }
+        like[n++] = '%';
+    }
+    like[n] = '\0';
+    object_filter_t filter = {.like = n ? like : NULL, .offset = offset, .limit = limit};
+    pthread_mutex_lock(&store->lock);
+    int rc = count_objects(store, kind, &filter, total);
+    if (rc == 0)
+        rc = select_objects(store, kind, &filter, objects, count);
     pthread_mutex_unlock(&store->lock);
     return rc;
 }
@@ -403,7 +472,7 @@ int store_get(store_t *store, const store_kind_t *kind, const char *name, void *
     void *found = NULL;
     size_t count = 0;
     pthread_mutex_lock(&store->lock);
-    int rc = select_objects(store, kind, name, &found, &count);
+    int rc = select_objects(store, kind, &(object_filter_t){.name = name}, &found, &count);
     pthread_mutex_unlock(&store->lock);
     if (rc < 0)
         return rc;

@@ -58,6 +58,11 @@ int store_revision(store_t *store, int64_t *revision);
  * the caller frees with store_free_list(). */
 int store_list(store_t *store, const store_kind_t *kind, void **objects, size_t *count);
 void store_free_list(const store_kind_t *kind, void *objects, size_t count);
+/* One page of them: those whose name contains `contains` (NULL or "": all,
+ * case-insensitive), ordered by name, from `offset`, at most `limit`;
+ * *total is how many match in all. */
+int store_list_page(store_t *store, const store_kind_t *kind, const char *contains, int64_t offset, int64_t limit,
+                    void **objects, size_t *count, int64_t *total);
 /* Fills object (cleared by the caller afterwards). -ENOENT when absent. */
 int store_get(store_t *store, const store_kind_t *kind, const char *name, void *object);
 /* -EEXIST when the name is taken. */

@@ -14,6 +14,8 @@ Fixtures:
   procs    background processes (feeders), stopped at teardown.
   netns    a fresh network namespace, deleted at teardown.
   http_source  factory of scripted HTTP origins (harness.HttpSource).
+  web_dir  the web UI built by scripts/build-web.sh (once a session) into
+           $ANTENNE_WEB (default <repo>/build/web), for `serve --web-dir`.
 Each test runs under a wall-clock limit (marker `time_limit(seconds)`, default 120).
 """
 
@@ -71,6 +73,17 @@ def media():
         missing = [f for f in MEDIA_FILES if not (ANTENNE_MEDIA / f).is_file()]
         assert not missing, f"{script} did not make {missing} in {ANTENNE_MEDIA}"
     return {f.rsplit(".", 1)[0]: ANTENNE_MEDIA / f for f in MEDIA_FILES}
+
+
+@pytest.fixture(scope="session")
+def web_dir():
+    """The web UI, built from web/ at the start of the session (so it is never stale)."""
+    out = Path(os.environ.get("ANTENNE_WEB", REPO / "build" / "web"))
+    r = subprocess.run(["bash", str(REPO / "scripts" / "build-web.sh"), str(out)], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, f"scripts/build-web.sh {out} failed ({r.returncode}):\n{r.stderr[-3000:]}"
+    assert (out / "index.html").is_file() and (out / "admin" / "index.html").is_file(), f"{out} lacks the pages"
+    return out
 
 
 @pytest.fixture

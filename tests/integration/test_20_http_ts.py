@@ -71,6 +71,26 @@ def test_channel_that_lost_its_signal_is_503(server, procs, media):
     assert "channel 'silent' is down" in r.text, f"503 body: {r.text!r}"
 
 
+@pytest.mark.time_limit(60)
+def test_channel_down_with_data_flowing_is_503_not_old_pictures(server, media):
+    """Bytes still arrive but they are no TS: the channel is down, and a new
+    viewer gets 503, not the last pictures from before the outage."""
+    from harness import UdpFeeder
+    srv = server()
+    port = free_port(socket.SOCK_DGRAM)
+    srv.add_channel("junk", f"udp://127.0.0.1:{port}")
+    feeder = UdpFeeder(media["demo"], port, max_seconds=50)
+    try:
+        srv.wait_state("junk", "up", timeout=10)
+        feeder.mode = "garbage"
+        srv.wait_state("junk", "down", timeout=10)
+        r = srv.get("/live/junk.ts", timeout=10)
+        assert r.status == 503, f"GET /live/junk.ts of a channel that is down: {r.status}, {len(r.body)} bytes"
+        assert "channel 'junk' is down" in r.text, f"503 body: {r.text!r}"
+    finally:
+        feeder.stop()
+
+
 # --------------------------------------------------------------------------
 # instant start
 

@@ -87,7 +87,7 @@ def test_admin_api_needs_a_token(server):
     assert r.status == 401 and "bearer" in r.headers.get("www-authenticate", "").lower(), r
     assert srv.api("GET", "/api/v1/subscribers", token="wrong").status == 401
     r = srv.api("GET", "/api/v1/subscribers")
-    assert r.status == 200 and r.json() == {"subscribers": []}, r
+    assert r.status == 200 and r.json() == {"subscribers": [], "total": 0}, r
     # the token was printed once, at the first start, and is stored hashed
     assert len(srv.log_lines("admin API token")) == 1
     assert srv.admin_token not in (srv.data_dir / "antenne.db").read_bytes().decode("latin-1")
@@ -369,7 +369,7 @@ def test_bad_api_input_is_refused_and_nothing_stored(server, body, field):
     assert r.status == 400, r
     err = r.json()["error"]
     assert field in err, f"the error should name {field!r}: {err!r}"
-    assert srv.api("GET", "/api/v1/subscribers").json() == {"subscribers": []}
+    assert srv.api("GET", "/api/v1/subscribers").json() == {"subscribers": [], "total": 0}
 
 
 def test_key_rotation(server, media):

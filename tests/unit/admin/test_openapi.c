@@ -131,6 +131,7 @@ static const struct {
     {"/api/v1/channels", "get post"},
     {"/api/v1/channels/{name}", "delete get patch"},
     {"/api/v1/channels/{name}/epg", "get"},
+    {"/api/v1/channels/{name}/history", "get"},
     {"/api/v1/subscribers", "get post"},
     {"/api/v1/subscribers/{name}", "delete get patch"},
     {"/api/v1/subscribers/{name}/tokens", "post"},
@@ -145,6 +146,10 @@ static const struct {
     {"/api/v1/sessions/{id}", "delete"},
     {"/api/v1/audit", "get"},
     {"/api/v1/events", "get"},
+    {"/api/v1/portal/login", "post"},
+    {"/api/v1/portal/me", "get"},
+    {"/api/v1/portal/channels", "get"},
+    {"/api/v1/portal/channels/{name}/epg", "get"},
     {"/api/v1/openapi.json", "get"},
 };
 
@@ -196,13 +201,18 @@ static void check_operation(const char *path, const char *method, json_t *op)
     assert_non_null(json_string_value(json_object_get(op, "summary")));
     json_t *responses = json_object_get(op, "responses");
     assert_true(json_object_size(responses) > 0);
-    bool public = !strcmp(path, "/api/v1/openapi.json");
+    bool public = !strcmp(path, "/api/v1/openapi.json") || !strcmp(path, "/api/v1/portal/login");
+    bool portal = !strncmp(path, "/api/v1/portal/", 15) && !public;
     assert_non_null(json_object_get(responses, "5XX"));
-    /* Bearer everywhere (the document's default) but on the document itself. */
+    /* The admin bearer everywhere (the document's default) but on the
+     * document itself and the portal login; the portal: a subscriber's. */
     json_t *security = json_object_get(op, "security");
     if (public) {
         assert_true(json_is_array(security) && json_array_size(security) == 0);
-        assert_null(json_object_get(responses, "401"));
+    } else if (portal) {
+        assert_true(json_is_array(security) && json_array_size(security) == 1);
+        assert_non_null(json_object_get(json_array_get(security, 0), "subscriber"));
+        assert_non_null(json_object_get(responses, "401"));
     } else {
         assert_null(security);
         assert_non_null(json_object_get(responses, "401"));
@@ -259,9 +269,14 @@ static void check_operation(const char *path, const char *method, json_t *op)
         assert_non_null(json_object_get(responses, "204"));
         assert_null(json_object_get(json_object_get(responses, "204"), "content"));
     }
-    if (!strcmp(method, "post") && !in_path) {
+    if (!strcmp(method, "post") && !in_path && !public) {
         assert_non_null(json_object_get(responses, "201"));
         assert_non_null(json_object_get(responses, "409"));
+    }
+    if (!strcmp(path, "/api/v1/portal/login")) { /* a token, or why not */
+        assert_non_null(json_object_get(responses, "200"));
+        assert_non_null(json_object_get(responses, "401"));
+        assert_non_null(json_object_get(responses, "429"));
     }
 }
 

@@ -517,6 +517,48 @@ static void test_very_long_values_are_stored_verbatim(void **state)
     free(big);
 }
 
+/* A page of a list: the UI's search over 100,000 subscribers. */
+static void test_list_page_searches_and_pages(void **state)
+{
+    fixture_t *f = *state;
+    const char *names[] = {"alice", "alina", "bob", "carol_1", "carol_x", "dave%"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        package_t p = {.name = (char *)names[i], .title = (char *)names[i]};
+        assert_int_equal(store_insert(f->store, &kind_packages, &p), 0);
+    }
+    void *list;
+    size_t count;
+    int64_t total;
+    /* part of the name, any case; ordered by name */
+    assert_int_equal(store_list_page(f->store, &kind_packages, "AL", 0, 0, &list, &count, &total), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(total, 2);
+    assert_string_equal(((package_t *)list)[0].name, "alice");
+    assert_string_equal(((package_t *)list)[1].name, "alina");
+    store_free_list(&kind_packages, list, count);
+    /* LIKE's own characters are taken literally */
+    assert_int_equal(store_list_page(f->store, &kind_packages, "_1", 0, 0, &list, &count, &total), 0);
+    assert_int_equal(total, 1);
+    assert_string_equal(((package_t *)list)[0].name, "carol_1");
+    store_free_list(&kind_packages, list, count);
+    assert_int_equal(store_list_page(f->store, &kind_packages, "%", 0, 0, &list, &count, &total), 0);
+    assert_int_equal(total, 1);
+    assert_string_equal(((package_t *)list)[0].name, "dave%");
+    store_free_list(&kind_packages, list, count);
+    /* a page: offset and limit, the total of all that match */
+    assert_int_equal(store_list_page(f->store, &kind_packages, NULL, 2, 3, &list, &count, &total), 0);
+    assert_int_equal(count, 3);
+    assert_int_equal(total, 6);
+    assert_string_equal(((package_t *)list)[0].name, "bob");
+    assert_string_equal(((package_t *)list)[2].name, "carol_x");
+    store_free_list(&kind_packages, list, count);
+    assert_int_equal(store_list_page(f->store, &kind_packages, "", 6, 3, &list, &count, &total), 0);
+    assert_int_equal(count, 0);
+    assert_int_equal(total, 6);
+    store_free_list(&kind_packages, list, count);
+    assert_int_equal(store_list_page(f->store, &kind_packages, NULL, -1, 3, &list, &count, &total), -EINVAL);
+}
+
 /* ---- threads and connections ------------------------------------------------------------ */
 
 typedef struct writer {
@@ -614,6 +656,7 @@ int main(int argc, char **argv)
         T(test_null_strings_and_empty_lists_round_trip),
         T(test_sql_looking_values_are_stored_verbatim),
         T(test_very_long_values_are_stored_verbatim),
+        T(test_list_page_searches_and_pages),
         T(test_one_store_many_threads),
         T(test_reconnects_after_the_server_dropped_us),
     };

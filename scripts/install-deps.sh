@@ -16,6 +16,8 @@ build_pkgs=(
     libpq-dev libexpat1-dev zlib1g-dev
     ffmpeg sqlite3 curl
     fontconfig fonts-dejavu-core   # font for ffmpeg drawtext in scripts/make-media.sh
+    nodejs   # scripts/build-web.sh: the web UI's hls.js and uPlot come from npm
+    $(command -v npm >/dev/null 2>&1 || echo npm)   # (NodeSource's nodejs bundles npm and conflicts with Debian's)
 )
 test_pkgs=(
     clang libclang-rt-14-dev libcmocka-dev python3-pytest
@@ -24,8 +26,7 @@ test_pkgs=(
     postgresql    # the store's second backend, started privately by scripts/pg-test.sh
     xmltv-util libxmltv-perl libxml2-utils   # tv_validate_file, the XMLTV DTD and xmllint for EPG tests
     python3-prometheus-client   # its parser reads /metrics in the tests
-    chromium nodejs   # hls.js in headless Chromium (tests/browser, playwright-core from npm)
-    $(command -v npm >/dev/null 2>&1 || echo npm)   # (NodeSource's nodejs bundles npm and conflicts with Debian's)
+    chromium   # hls.js and the web UI in headless Chromium (tests/browser, playwright-core from npm)
 )
 
 want=("${build_pkgs[@]}")

@@ -320,8 +320,8 @@ static void hls_on_timer(uv_timer_t *timer)
         if (now < w->deadline_us)
             continue;
         waiter_unlink(w);
-        http_respond_text(w->conn, 503, "%s: not available after blocking %.1f s", hls->name,
-                          (double)block_wait_us(hls) / 1e6);
+        http_respond_text(w->conn, 503, "channel '%s': no new pictures from its source in %.1f s",
+                          hls->name, (double)block_wait_us(hls) / 1e6);
     }
     if (!hls->waiters)
         uv_timer_stop(timer);

@@ -115,7 +115,11 @@ static const uint8_t *channel_continuity(channel_t *channel, const uint8_t *pkt,
         ts_set_cc(buf, rewritten);
         out = buf;
     }
-    c->last = rewritten;
+    /* (only packets with payload advance the counter, 2.4.3.3: the one of a
+     * packet without may be anything in some sources, and must not set where
+     * the next source's counters continue) */
+    if (payload)
+        c->last = rewritten;
     return out;
 }
 
@@ -185,12 +189,25 @@ static void channel_on_corrupt(void *opaque, const uint8_t *packets, size_t coun
         ts_analyzer_packet(channel->analyzer, packets + i * TS_PACKET_SIZE, channel->feed_us);
 }
 
+/* Whether the analysis holds TS sync (TR 101 290 5.2.1: five sync bytes in a
+ * row to lock). The aligner locks on three, which random bytes do about once
+ * a minute at 2 Mbit/s: such "packets" must not pass for a live source. */
+static bool channel_in_sync(const channel_t *channel)
+{
+    if (!channel->analyzer)
+        return true;
+    ts_analysis_t a;
+    ts_analyzer_get(channel->analyzer, &a);
+    return a.in_sync;
+}
+
 static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
 {
     channel_t *channel = opaque;
     busy_begin("channel input", channel->config.name);
     uint64_t losses = channel->sync.sync_losses;
     uint64_t skipped = channel->sync.bytes_skipped;
+    uint64_t corrupt = channel->sync.corrupt_packets;
     uint64_t now = clock_mono_us();
     channel->feed_us = now;
     ts_sync_feed(&channel->sync, data, len, channel_on_packets, channel);
@@ -207,7 +224,10 @@ static void channel_on_data(void *opaque, const uint8_t *data, size_t len)
     channel->stats.bytes_in += len;
     channel->rate_window_bytes += len;
     channel->last_bytes_us = now;
-    if (channel->sync.packets != channel->packets_seen && ts_demux_has_pmt(channel->demux)) {
+    /* (the analysis is consulted only when this read had bytes out of place) */
+    bool clean = !lost && !junk && channel->sync.corrupt_packets == corrupt;
+    if (channel->sync.packets != channel->packets_seen && ts_demux_has_pmt(channel->demux) &&
+        (clean || channel_in_sync(channel))) {
         channel->packets_seen = channel->sync.packets;
         channel->last_data_us = now;
         if (channel->state != CHANNEL_UP && channel->state != CHANNEL_DEGRADED)
@@ -849,6 +869,16 @@ void channel_serve_hls(channel_t *channel, http_conn_t *conn, const http_request
     channel->idle_since_us = 0;
     if (!channel->running && channel_run(channel) < 0) {
         http_respond_text(conn, 503, "channel '%s' could not start", channel->config.name);
+        return;
+    }
+    /* Down with nothing segmented: say so now rather than after a blocking
+     * wait that cannot end well. */
+    hls_info_t info;
+    hls_get_info(channel->hls, &info);
+    size_t len = strlen(rest);
+    if (channel->state == CHANNEL_DOWN && info.segments == 0 && len > 5 && !strcmp(rest + len - 5, ".m3u8")) {
+        http_respond_text(conn, 503, "channel '%s' is down: %s", channel->config.name,
+                          *channel->reason ? channel->reason : "no signal");
         return;
     }
     hls_serve(channel->hls, conn, req, rest);

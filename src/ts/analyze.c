@@ -13,6 +13,10 @@
 //   whether this absence has been counted; an absence is counted once, by
 //   whichever notices it first: the periodic scan (from packet or tick) or
 //   the arrival that ends it.
+// - A PID a PMT names as PCR_PID has ROLE_PCR; its PCR gap runs from the
+//   later of its last PCR and the moment it was named, so that a stream
+//   whose PCRs never came (or went before the analyzer first saw one) is
+//   not taken for one that has no clock to check.
 // - psi[] holds the section reassembly buffers; a slot's psi is 1 + index.
 // Per packet the work is a few table look-ups; the scan of timeouts runs at
 // most every SCAN_US and the bitrate window closes once a second.
@@ -43,6 +47,7 @@ enum role {
     ROLE_PMT = 1 << 1,
     ROLE_ES = 1 << 2,         /* listed in a PMT (stream or PCR PID) */
     ROLE_SI = 1 << 3,         /* DVB SI / CAT: sections checked for CRC only */
+    ROLE_PCR = 1 << 4,        /* a PMT names it PCR_PID (with ROLE_ES) */
 };
 
 typedef struct an_pid {
@@ -65,6 +70,7 @@ typedef struct an_pid {
     uint64_t last_seen_us;
     uint64_t last_pcr;        /* 27 MHz */
     uint64_t last_pcr_us;
+    uint64_t pcr_named_us;    /* when it last became a program's PCR_PID */
     uint64_t last_pts_us;
 } an_pid_t;
 
@@ -410,13 +416,14 @@ static void on_pat(ts_analyzer_t *an, uint8_t *pat)
         if (!(p->role & ROLE_ES))
             continue;
         size_t was = p->program - 1;
+        uint8_t pcr = p->role & ROLE_PCR;
         p->program = 0;
-        p->role &= (uint8_t)~ROLE_ES;
+        p->role &= (uint8_t)~(ROLE_ES | ROLE_PCR);
         if (was < old_count && kept[was])
             for (size_t j = 0; j < an->program_count; j++)
                 if (an->programs[j].number == old[was].number) {
                     p->program = (uint8_t)(j + 1);
-                    p->role |= ROLE_ES;
+                    p->role |= ROLE_ES | pcr;
                 }
     }
     for (size_t i = 0; i < old_count; i++)
@@ -484,9 +491,14 @@ static void on_pmt(ts_analyzer_t *an, uint8_t *pmt)
     for (size_t i = 0; i < an->pid_used; i++) {
         an_pid_t *p = &an->pids[i];
         if (p->stale) {
-            p->role &= (uint8_t)~ROLE_ES;
+            p->role &= (uint8_t)~(ROLE_ES | ROLE_PCR);
             p->program = 0;
             p->stale = false;
+        } else if ((p->role & ROLE_ES) && p->program == index + 1) {
+            bool named = p->pid == pcr_pid;
+            if (named && !(p->role & ROLE_PCR))
+                p->pcr_named_us = now;
+            p->role = named ? (uint8_t)(p->role | ROLE_PCR) : (uint8_t)(p->role & ~ROLE_PCR);
         }
     }
 }
@@ -777,8 +789,11 @@ void ts_analyzer_get(const ts_analyzer_t *an, ts_analysis_t *out)
         /* (only PIDs a PMT lists: bytes that merely pass for TS, a flood,
          * must not leave a phantom scrambled PID behind) */
         out->scrambled_pids += p->scrambled && (p->role & ROLE_ES);
-        uint64_t pcr_gap = since(an->now_us, p->last_pcr_us);
-        if (p->has_pcr && (p->role & ROLE_ES) && pcr_gap > out->pcr_gap_us)
+        uint64_t last_pcr = p->has_pcr ? p->last_pcr_us : 0;
+        if ((p->role & ROLE_PCR) && p->pcr_named_us > last_pcr)
+            last_pcr = p->pcr_named_us;
+        uint64_t pcr_gap = since(an->now_us, last_pcr);
+        if ((p->has_pcr || (p->role & ROLE_PCR)) && (p->role & ROLE_ES) && pcr_gap > out->pcr_gap_us)
             out->pcr_gap_us = pcr_gap;
     }
     qsort(out->pids, out->pid_count, sizeof(out->pids[0]), compare_pid);

@@ -253,7 +253,8 @@ typedef struct ts_analysis {
     uint64_t other_bitrate;
     size_t scrambled_pids;              /* tracked PIDs whose last packet was scrambled */
     uint64_t pcr_gap_us;                /* the longest time since the last PCR of a PID that
-                                         * carried PCRs (0 when none has) */
+                                         * carried PCRs or that the PMT names as PCR PID (counted
+                                         * from when it named it); 0 when there is none */
     ts_health_t state;
     char reason[96];                    /* "" when ok, else e.g. "PAT missing for 0.8 s" */
 } ts_analysis_t;

@@ -20,7 +20,8 @@
 # seconds since it started, is kept in build-fuzz/logs/<target>.log, and a
 # line per target (seconds run, executions, exec/s, final cov and ft,
 # seconds to the last cov increase and to the last new input) is added to
-# build-fuzz/logs/summary.tsv.
+# build-fuzz/logs/summary.tsv. Inputs are at most 8192 bytes, 32768 for
+# analyze (see max_len_of).
 set -euo pipefail
 
 prog=run.sh
@@ -35,7 +36,7 @@ while getopts "s:j:o:nh" opt; do
     j) jobs=$OPTARG ;;
     o) out=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
     n) merge=0 ;;
-    *) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; [[ $opt == h ]] && exit 0 || exit 1 ;;
+    *) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; [[ $opt == h ]] && exit 0 || exit 1 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -43,6 +44,16 @@ targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(ts psi http url token xmltv body m3u analyze rtp pes config dvr)
 command -v clang >/dev/null || die "clang not found (apt-get install clang libclang-rt-dev)"
 pkg-config --exists libuv sqlite3 jansson libpq libsodium expat zlib || die "development files of libuv, sqlite3, jansson, libpq, libsodium, expat and zlib are needed"
+
+# The longest input of a target: 8192 bytes, but fuzz_analyze needs more
+# than 64 packets (TS_ANALYZE_MAX_PIDS PIDs) before the analyzer ever gives
+# up a PID's entry for one the PAT or a PMT lists.
+max_len_of() {
+    case $1 in
+    analyze) echo 32768 ;;
+    *) echo 8192 ;;
+    esac
+}
 
 mkdir -p "$out/obj" "$out/logs"
 cflags=(-std=c17 -g -O1 -D_GNU_SOURCE '-DANTENNE_VERSION="fuzz"' -I"$top/src"
@@ -63,6 +74,7 @@ done < <(find "$top/src" -name '*.c' ! -path "$top/src/app/main.c" | sort)
 for t in "${targets[@]}"; do
     [[ -f $here/fuzz_$t.c ]] || die "no target '$t' (tests/fuzz/fuzz_$t.c)"
     exe=$out/fuzz-$t
+    max_len=$(max_len_of "$t")
     clang "${cflags[@]/fuzzer-no-link/fuzzer}" "$here/fuzz_$t.c" "${objs[@]}" "${libs[@]}" -o "$exe"
 
     # Fuzz in a scratch corpus seeded from the committed one, so the
@@ -77,7 +89,7 @@ for t in "${targets[@]}"; do
     log=$out/logs/$t.log
     printf -v started '%(%s)T' -1
     (cd "$crashes" && "$exe" -max_total_time="$seconds" "${parallel[@]}" \
-        -dict="$here/$t.dict" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -dict="$here/$t.dict" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$crashes/" "$work" "$here/corpus/$t" 2>&1) |
         while IFS= read -r line; do printf -v now '%(%s)T' -1; printf '%d %s\n' $((now - started)) "$line"; done |
         tee "$log" ||
@@ -98,6 +110,6 @@ for t in "${targets[@]}"; do
         exit "$rc"
     fi
     if [[ $merge -eq 1 ]]; then
-        "$exe" -merge=1 -use_counters=0 -max_len=8192 "$here/corpus/$t" "$work" 2>&1 | grep -E 'MERGE-OUTER: [0-9]+ new files' || true
+        "$exe" -merge=1 -use_counters=0 -max_len="$max_len" "$here/corpus/$t" "$work" 2>&1 | grep -E 'MERGE-OUTER: [0-9]+ new files' || true
     fi
 done

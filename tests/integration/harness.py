@@ -1022,7 +1022,10 @@ class UdpFeeder:
     "cc"         every 10th packet dropped (continuity errors);
     "nopcr"      every PCR removed.
     `extra` (bytes/s, with mode "good") adds datagrams of random bytes on top
-    (a flood). Stops after max_seconds whatever happens."""
+    (a flood). Stops after max_seconds whatever happens.
+    Only packets with payload get the running counter: a packet without keeps
+    the file's, which after the first loop is no longer its PID's last one
+    (as in some real sources; continuity is judged on packets with payload)."""
 
     def __init__(self, path, port, host="127.0.0.1", max_seconds=120, es_pids=None):
         data = Path(path).read_bytes()
@@ -1065,7 +1068,7 @@ class UdpFeeder:
             batch = b"".join(self._next(i + k) for k in range(7))
             i += 7
             if self.mode == "garbage":
-                batch = os.urandom(7 * TS_PACKET)
+                batch = self._garbage(7 * TS_PACKET)
             if self.mode != "silent" and batch:
                 s.sendto(batch, (self.host, self.port))
                 self.datagrams += 1
@@ -1078,6 +1081,10 @@ class UdpFeeder:
             if delay > 0:
                 time.sleep(delay)
         s.close()
+
+    def _garbage(self, size):
+        """The bytes of a datagram in mode "garbage"."""
+        return os.urandom(size)
 
     def stop(self):
         self._stop.set()

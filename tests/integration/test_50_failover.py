@@ -7,13 +7,14 @@ unfit (garbage, scrambled, continuity errors, no PCR) or is an HTTP origin
 that starts answering 500. An HTTP source that answers an error or sends a web
 page gives way at once; the slate plays while every source is down."""
 
+import os
 import socket
 import threading
 import time
 
 import pytest
 
-from harness import StreamClient, TsChecker, UdpFeeder, ffmpeg_decode, ffmpeg_feeder, free_port, wait_until
+from harness import TS_PACKET, StreamClient, TsChecker, UdpFeeder, ffmpeg_decode, ffmpeg_feeder, free_port, wait_until
 from hls_harness import PlaylistRules, PlaylistWatch
 
 
@@ -161,6 +162,92 @@ def test_unfit_source_gives_way(server, media):
         assert checkers[0].discontinuities >= 6 and checkers[1].discontinuities >= 1, \
             [c.summary() for c in checkers]
         assert srv.channel("tv")["stats"]["source_switches"] == 8
+    finally:
+        primary.stop()
+        backup.stop()
+
+
+class LookalikeGarbage(UdpFeeder):
+    """Mode "garbage" with, in every 10th datagram, four sync bytes 188 bytes
+    apart: enough for the aligner to lock on now and then (random bytes do
+    that about once a minute), not for TS sync (TR 101 290: five in a row)."""
+
+    def __init__(self, *args, **kwargs):
+        self.garbage_datagrams = 0
+        super().__init__(*args, **kwargs)
+
+    def _garbage(self, size):
+        data = bytearray(os.urandom(size).replace(b"\x47", b"\x48"))
+        self.garbage_datagrams += 1
+        if self.garbage_datagrams % 10 == 0:
+            for k in range(4):
+                data[100 + k * TS_PACKET] = 0x47
+        return bytes(data)
+
+
+def test_garbage_that_locks_now_and_then_is_no_ts(server, media):
+    """A few packets' worth of garbage that passes for TS does not make a
+    source that sends garbage live again: it gives way for want of TS packets,
+    as garbage without them does, and as fast."""
+    pa, pb = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    primary = LookalikeGarbage(media["short"], pa)
+    backup = UdpFeeder(media["short"], pb)
+    try:
+        srv = server()
+        srv.add_channel("tv", f"udp://127.0.0.1:{pa}", f"udp://127.0.0.1:{pb}")
+        wait_until(lambda: (srv.channel("tv") or {}).get("state") == "up", 15, what="tv up")
+        last = events(srv)[0]["id"]
+        primary.mode = "garbage"
+        t0 = time.monotonic()
+        ev = wait_until(lambda: switch_events(srv, last), 4, interval=0.05, what="a failover")[0]
+        took = time.monotonic() - t0
+        print(f"switched after {took:.3f} s: {ev['message']}")
+        assert ev["kind"] == "failover" and "no TS packets" in ev["message"] and str(pb) in ev["message"], ev
+        assert took <= 1.5, took
+    finally:
+        primary.stop()
+        backup.stop()
+
+
+class AdaptationOnlyTail(UdpFeeder):
+    """Each datagram ends with an adaptation-only packet on PID 256 whose
+    continuity counter is 5 ahead: a packet without payload does not advance
+    the counter (13818-1 2.4.3.3), and what it carries there does not count."""
+
+    def _next(self, i):
+        pkt = super()._next(i)
+        if i % 7 == 6:
+            cc = (self._cc.get(0x100, 0) + 5) & 0x0F
+            pkt += bytes([0x47, 0x01, 0x00, 0x20 | cc, 183, 0x00]) + b"\xff" * 182
+        return pkt
+
+
+def test_counters_go_on_after_an_adaptation_only_packet(server, media):
+    """The backup's last packet of the video PID before the failback has no
+    payload: the primary's counters go on from the last packet with one."""
+    pa, pb = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    primary = UdpFeeder(media["short"], pa)
+    backup = AdaptationOnlyTail(media["short"], pb)
+    try:
+        srv = server()
+        srv.add_channel("tv", f"udp://127.0.0.1:{pa}", f"udp://127.0.0.1:{pb}", extra=("--failback-s", "1"))
+        wait_until(lambda: (srv.channel("tv") or {}).get("state") == "up", 15, what="tv up")
+        ts = StreamClient(srv.url("/live/tv.ts"))
+        ts.read_exact(188 * 500)
+        drain = Drain(ts)
+        last = events(srv)[0]["id"]
+        primary.mode = "silent"
+        ev = wait_until(lambda: switch_events(srv, last), 4, interval=0.05, what="a failover")[0]
+        assert ev["kind"] == "failover", ev
+        time.sleep(0.5)
+        primary.mode = "good"
+        back = wait_until(lambda: switch_events(srv, ev["id"]), 8, interval=0.1, what="a failback")[0]
+        assert back["kind"] == "failback", back
+        time.sleep(1)
+        drain.finish()
+        c = drain.checker
+        assert c.bytes > 100_000 and c.cc_error_count == 0 and not c.sync_errors, c.summary()
+        assert c.discontinuities >= 2, c.summary()
     finally:
         primary.stop()
         backup.stop()

@@ -154,3 +154,23 @@ def test_operator_preview_and_kick(server, media):
     assert srv.get(f"/t/{token}/live/news.ts", headers=tv, timeout=5).status == 403
     phone = {"User-Agent": "test-phone/2.0"}
     assert srv.get(f"/t/{token}/live/news/index.m3u8", headers=phone).status == 200
+
+
+@pytest.mark.time_limit(60)
+def test_hls_of_a_channel_down_from_the_start_says_why_at_once(server, media):
+    """The portal (and any HLS player) hears why at once, not after a blocking wait."""
+    import socket
+    from harness import UdpFeeder, free_port
+    srv = server()
+    port = free_port(socket.SOCK_DGRAM)
+    srv.add_channel("noise", f"udp://127.0.0.1:{port}")
+    feeder = UdpFeeder(media["demo"], port, max_seconds=40)
+    feeder.mode = "garbage"
+    try:
+        srv.wait_state("noise", "down", timeout=15)
+        t0 = time.monotonic()
+        r = srv.get("/live/noise/index.m3u8", timeout=10)
+        assert r.status == 503 and "channel 'noise' is down" in r.text, r
+        assert time.monotonic() - t0 < 2, "the answer waited"
+    finally:
+        feeder.stop()

@@ -469,6 +469,30 @@ static void test_pcr_gone_is_degraded(void **state)
     assert_errors(a, TS_TR_PCR_REPETITION_ERROR, 1, -1);
 }
 
+/* A PCR_PID that has carried no PCR since the PMT named it has no clock
+ * either: its gap runs from the PMT (a source that lost its PCRs before the
+ * analyzer first saw one must not pass for a clean one). */
+static void test_pcr_never_seen_is_degraded(void **state)
+{
+    fixture_t *f = *state;
+    f->st.no_pcr = true;
+    run_for(f, 50000);
+    const ts_analysis_t *a = get(f);
+    assert_true(a->pcr_gap_us <= 50000);
+    assert_false(pid_of(a, AB_VIDEO_PID)->pcr);
+    run_for(f, 1100000);
+    a = get(f);
+    /* (named by the PMT at stream time 100 us) */
+    assert_true(a->pcr_gap_us >= 1100000 && a->pcr_gap_us <= 1150000);
+    assert_int_equal(a->state, TS_HEALTH_DEGRADED);
+    assert_memory_equal(a->reason, "no PCR for 1.", 13);
+    f->st.no_pcr = false;
+    run_for(f, 3 * SECOND);
+    a = get(f);
+    assert_true(a->pcr_gap_us <= 40000);
+    assert_int_equal(a->state, TS_HEALTH_OK);
+}
+
 static void test_pid_table_is_bounded(void **state)
 {
     fixture_t *f = *state;
@@ -585,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transport_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scrambled_pid_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcr_gone_is_degraded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcr_never_seen_is_degraded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pid_table_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_random_packets_do_not_crash),

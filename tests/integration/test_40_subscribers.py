@@ -426,8 +426,11 @@ def test_hls_sessions_are_audited_with_their_bytes(server, media):
     # answer that comes after its request, on a connection that then closes,
     # is not counted)
     assert row["end_reason"] == "kicked by the operator" and row["bytes"] >= sizes, (row, sizes)
-    # a kick ends the session; the player may start another (disabling the subscriber keeps it out)
-    assert http_get(srv.url(f"/t/{token}/live/news/index.m3u8"), headers=headers).status == 200
+    # a kick ends the session and keeps that player off the channel for a while (or an HLS
+    # player would simply start again); another device of hers may watch
+    r = http_get(srv.url(f"/t/{token}/live/news/index.m3u8"), headers=headers)
+    assert r.status == 403 and b"ended by the operator" in r.body, r
+    assert http_get(srv.url(f"/t/{token}/live/news/index.m3u8"), headers={"User-Agent": "tv"}).status == 200
 
 
 def test_deleting_a_subscriber_ends_their_stream(server, media):

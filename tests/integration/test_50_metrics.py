@@ -82,9 +82,16 @@ def test_lag_watchdog_says_what_held_the_loop(server):
         r = srv.api("POST", "/api/v1/channels", {"name": f"c{i}", "sources": [f"udp://127.0.0.1:{20000 + i}"],
                                                   "on_demand": True})
         assert r.status == 201, r.body
-    for _ in range(5):
+    # The watchdog sees a step only when it spans the 100 ms tick's due time:
+    # list until one has (each listing takes milliseconds; bounded).
+    held = r"event loop \d+ ms late: held up by request GET /api/v1/channels for \d+ ms"
+
+    def listed_over_a_tick():
         assert srv.get("/api/v1/channels").status == 200
-    lines = srv.wait_log(r"event loop \d+ ms late: held up by request GET /api/v1/channels for \d+ ms", timeout=5)
+        return srv.log_lines(held, levels=("warn",))
+
+    wait_until(listed_over_a_tick, 10, interval=0.01, what="a listing that held the loop over a tick")
+    lines = srv.wait_log(held, timeout=5)
     print(lines[-1])
     warned = value(scrape(srv), "antenne_loop_lag_warnings_total")
     assert warned >= 1

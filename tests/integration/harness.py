@@ -396,6 +396,26 @@ class StreamClient:
             pass
         return bytes(out)
 
+    def read_answer(self, limit=1 << 16):
+        """For a non-stream answer: its body, by Content-Length when it has one
+        (a kept-alive connection does not close after it), else until close
+        or limit (as read_body)."""
+        n = self.headers.get("content-length")
+        if n is None or not n.isdigit():
+            return self.read_body(limit)
+        n = min(int(n), limit)
+        out = bytearray(self.pending[:n])
+        self.pending = self.pending[n:]
+        try:
+            while len(out) < n:
+                d = self.sock.recv(min(65536, n - len(out)))
+                if not d:
+                    break
+                out += d
+        except OSError:
+            pass
+        return bytes(out)
+
     def close(self):
         try:
             self.sock.close()
@@ -1493,6 +1513,130 @@ class Server:
         v = Viewer(self.live_url(name), ns=self.ns, **kw)
         v.start()
         return v
+
+
+class SharedServer:
+    """One `antenne serve` for several tests of a module, for tests that only
+    watch it (each on its own channels, or only reading): a module-scoped
+    fixture makes it, a function-scoped one calls begin()/end() around each
+    test. It is checked like the `server` fixture's servers, but after every
+    test (still running; no sanitizer report in what it logged during that
+    test) and once more at the end of the module by close() (exit code, and
+    what the sanitizers report at exit, e.g. leaks)."""
+
+    def __init__(self, tmp_path_factory, label, env=None, serve_args=()):
+        d = tmp_path_factory.mktemp(label)
+        self.srv = Server(d / "data", d, label=label, env=env)
+        self.srv.serve_args = list(serve_args)
+        self._mark = 0
+
+    def begin(self, node):
+        """Before a test: the server must be up; its stderr goes into the
+        report of this test if it fails (conftest attaches it)."""
+        node._antenne_servers = [self.srv]
+        self.srv.assert_alive()
+        self._mark = len(self.srv.log())
+        return self.srv
+
+    def end(self):
+        """After a test: problems the server had during it."""
+        srv = self.srv
+        problems = list(srv.problems)
+        srv.problems.clear()
+        if srv.proc is not None and srv.proc.poll() is not None and not srv.expected_exit:
+            problems.append(f"{srv.label}: antenne serve died unexpectedly (exit {srv.proc.returncode})")
+            srv.expected_exit = True   # reported once
+        found = check_sanitizer(srv.log()[self._mark:], f"{srv.label} stderr")
+        if found:
+            problems.append(found)
+        self._mark = len(srv.log())
+        return problems
+
+    def close(self):
+        """At the end of the module: stop it and report what the tests did not
+        see (its exit, sanitizer output since the last test)."""
+        srv = self.srv
+        problems = list(srv.problems)
+        if srv.proc is not None:
+            if srv.proc.poll() is not None and not srv.expected_exit:
+                problems.append(f"{srv.label}: antenne serve died unexpectedly (exit {srv.proc.returncode})")
+            found = check_valgrind(srv.stop(), srv.proc.pid, srv.label)
+            if found:
+                problems.append(found)
+        found = check_sanitizer(srv.log()[self._mark:], f"{srv.label} stderr (at exit)")
+        if found:
+            problems.append(found)
+        return problems
+
+
+def shared_good_channel_fixtures(label):
+    """conftest.py's `good_channel` fixture, but on one server for all the
+    tests of a module (a server and its channel `good` start once, not once a
+    test). Returns two fixtures, which the module binds to the names
+    `_good_server` (module scope) and `good_channel`:
+
+        _good_server, good_channel = shared_good_channel_fixtures("label")
+
+    Each test gets (server, viewer): a new viewer of `good` that must see a
+    clean, uninterrupted stream for the whole test, as with conftest's. After
+    each test the server must be alive with no sanitizer report in its log
+    (SharedServer), and the channels the test added are removed, so that the
+    next test finds the server as this one did."""
+    import pytest
+
+    @pytest.fixture(scope="module", name="_good_server")
+    def good_server(tmp_path_factory, media):
+        shared = SharedServer(tmp_path_factory, label)
+        try:
+            shared.srv.start()
+            shared.srv.add_channel("good", f"file://{media['demo']}")
+            shared.srv.wait_state("good", "up", timeout=10)
+            yield shared
+        finally:
+            problems = shared.close()
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)
+
+    @pytest.fixture(name="good_channel")
+    def good_channel(request, _good_server):
+        srv = _good_server.begin(request.node)
+        problems = []
+        try:
+            watch = watch_good_channel(srv)
+            v = next(watch)
+            yield srv, v
+            next(watch, None)   # the checks after the test
+            added = [c["name"] for c in srv.get("/api/v1/channels").json()["channels"] if c["name"] != "good"]
+            for name in added:
+                srv.cli_ok("channel", "rm", name)
+            if added:
+                wait_until(lambda: [c["name"] for c in srv.get("/api/v1/channels").json()["channels"]] == ["good"],
+                           10, what=f"the server to drop the channels the test added: {added}")
+        except AssertionError as e:
+            problems.append(str(e))
+        finally:
+            problems += _good_server.end()
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)
+
+    return good_server, good_channel
+
+
+def watch_good_channel(srv, name="good"):
+    """What the `good_channel` fixture (conftest.py) does around a test, on a
+    server that is already up with channel `name`: one viewer watches it for
+    the whole test (a generator: run it to its yield before the test, to its
+    end after); at the end the viewer must have seen a clean, uninterrupted
+    stream, the server must be alive and answer /healthz."""
+    v = srv.viewer(name, duration=110)
+    assert v.connected.wait(5) and v.status == 200, f"viewer of {name!r} did not start: {v.describe()}"
+    t0 = time.monotonic()
+    yield v
+    v.stop()
+    srv.assert_alive()
+    v.assert_clean(min_seconds=0.9 * (time.monotonic() - t0) - 1)
+    r = srv.get("/healthz")
+    assert r.status == 200, f"/healthz answered {r.status} after the bad input"
 
 
 def random_bytes(n, seed=None):

@@ -5,7 +5,7 @@ sees one program with h264 + aac."""
 
 import pytest
 
-from harness import TsChecker, StreamClient, ffprobe_json, assert_h264_aac
+from harness import StreamClient, TsChecker, assert_h264_aac, ffprobe_json, run_parallel
 
 
 def programs_of(path):
@@ -30,13 +30,20 @@ def test_program_selection(server, media, program):
     name = f"prog{program}"
     srv.add_channel(name, f"file://{media['mpts']}?program={program}")
     srv.wait_state(name, "up", timeout=10)
-    c = StreamClient(srv.live_url(name))
-    try:
-        assert c.status == 200, f"GET /live/{name}.ts: {c.status_line}"
-        checker = TsChecker()
-        checker.feed(c.read_exact(188 * 4000, timeout=15))   # ~2 s at 3 Mbit/s
-    finally:
-        c.close()
+
+    def read():
+        c = StreamClient(srv.live_url(name))
+        try:
+            assert c.status == 200, f"GET /live/{name}.ts: {c.status_line}"
+            checker = TsChecker()
+            checker.feed(c.read_exact(188 * 4000, timeout=15))   # ~2 s at 3 Mbit/s
+        finally:
+            c.close()
+        return checker
+
+    # a viewer reads the stream while ffprobe looks at it
+    res = run_parallel(read=read, probe=lambda: ffprobe_json(srv.live_url(name)))
+    checker, probe = res["read"], res["probe"]
     assert checker.pat_versions == [[program]], \
         f"every PAT should list only program {program}; saw program lists {checker.pat_versions}"
     assert checker.psi_crc_errors == 0, f"rewritten PAT/PMT with a bad CRC: {checker.summary()}"
@@ -44,7 +51,6 @@ def test_program_selection(server, media, program):
     leaked = seen & other
     assert not leaked, f"PIDs {sorted(leaked)} of the other program leaked into program {program}'s stream"
     assert seen & progs[program], f"none of program {program}'s PIDs {sorted(progs[program])} arrived: {sorted(seen)}"
-    probe = ffprobe_json(srv.live_url(name))
     nums = [p.get("program_num") for p in probe.get("programs", [])]
     assert nums == [program], f"ffprobe should see exactly program {program}, saw programs {nums}"
     assert_h264_aac(probe, srv.live_url(name))

@@ -2,15 +2,23 @@
 """test_20_http_server.py -- the HTTP/1.1 server under malformed and unusual
 requests: clear 4xx/5xx with a short body, keep-alive, HEAD, and a stream
 viewer that is not disturbed by any of it (the `good_channel` fixture checks
-its viewer at the end of every test)."""
+its viewer at the end of every test).
+
+All the tests of this module use one server (they only send it requests):
+`good_channel` here (harness.shared_good_channel_fixtures) starts a new viewer
+of its channel for each test and checks it, the server and its stderr after
+each test."""
 
 import time
 
 import pytest
 
-from harness import parse_status, random_bytes, make_socket
+from harness import make_socket, parse_status, random_bytes, shared_good_channel_fixtures
 
 SHORT_BODY = 1024
+
+
+_good_server, good_channel = shared_good_channel_fixtures("http-server")
 
 
 def send(srv, payload, timeout=5):

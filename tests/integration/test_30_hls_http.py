@@ -5,7 +5,12 @@ Last-Modified, Range 206 / 416 on segments, CORS on every answer, 404 for a
 segment that slid out of the window, the multivariant playlist (BANDWIDTH,
 AVERAGE-BANDWIDTH, CODECS from the stream, RESOLUTION, FRAME-RATE), the
 channel JSON, /playlist.m3u?output=hls, and the blocking-request edge cases:
-malformed _HLS_msn/_HLS_part -> 400, a request that would block too long -> 503."""
+malformed _HLS_msn/_HLS_part -> 400, a request that would block too long -> 503.
+
+The tests share one server (each reads its own channel; only the last one
+stops a source, its own): its three channels start together, so that each
+warms up while the tests before it run; the server is checked after each test
+like the `server` fixture's."""
 
 import email.utils
 import http.client
@@ -15,16 +20,49 @@ import time
 
 import pytest
 
-from harness import free_port, http_get, run_parallel, wait_until
+from harness import SharedServer, free_port, http_get, run_parallel, wait_until
 from hls_harness import (FIXTURE_RATES, PLAYLIST_TYPE, PacedUdpSender, Playlist, get_playlist, make_fixture,
                          timed_get, wait_playlist)
 
 
-def demo(server, media, name="demo"):
-    srv = server()
-    srv.add_channel(name, f"file://{media['demo']}")
-    srv.wait_state(name, "up", timeout=10)
-    wait_playlist(srv, name, min_segments=3, timeout=30)
+@pytest.fixture(scope="module")
+def _hls_server(tmp_path_factory, media):
+    """The module's server: `demo` (file playout of demo.ts, HLS defaults),
+    `small` (the same with --hls-window 3) and `live` (a UDP feed of the
+    `long` fixture, sent by .live_sender, which the last test stops)."""
+    shared = SharedServer(tmp_path_factory, "hls-http")
+    shared.live_sender = None
+    try:
+        srv = shared.srv
+        srv.start()
+        srv.add_channel("demo", f"file://{media['demo']}")
+        srv.add_channel("small", f"file://{media['demo']}", extra=("--hls-window", "3"))
+        feed = make_fixture("long", tmp_path_factory.getbasetemp() / "hls-media")
+        port = free_port(socket.SOCK_DGRAM)
+        srv.add_channel("live", f"udp://127.0.0.1:{port}")
+        shared.live_sender = PacedUdpSender(feed, [("127.0.0.1", port)], FIXTURE_RATES["long"], seconds=240)
+        shared.live_sender.start()
+        yield shared
+    finally:
+        if shared.live_sender:
+            shared.live_sender.stop()
+        problems = shared.close()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def hls_srv(request, _hls_server):
+    """The module's server, checked after the test (alive, no sanitizer report)."""
+    yield _hls_server.begin(request.node)
+    problems = _hls_server.end()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def demo(srv):
+    srv.wait_state("demo", "up", timeout=10)
+    wait_playlist(srv, "demo", min_segments=3, timeout=30)
     return srv
 
 
@@ -39,8 +77,8 @@ def assert_cors(r, what):
 
 
 @pytest.mark.time_limit(90)
-def test_headers_for_caches_and_web_players(server, media):
-    srv = demo(server, media)
+def test_headers_for_caches_and_web_players(hls_srv):
+    srv = demo(hls_srv)
     base = srv.url("/live/demo")
 
     # playlists: type, short cache life (LL: not cached), CORS
@@ -153,12 +191,11 @@ def test_headers_for_caches_and_web_players(server, media):
 
 
 @pytest.mark.time_limit(60)
-def test_segment_that_slid_out_is_404_after_the_rfc_grace(server, media):
+def test_segment_that_slid_out_is_404_after_the_rfc_grace(hls_srv):
     """RFC 8216 6.2.2: a segment removed from the playlist stays available for
     its duration plus the playlist's duration; after that (no archive yet) it
     answers 404. A channel with --hls-window 3: 2 s + 6 s."""
-    srv = server()
-    srv.add_channel("small", f"file://{media['demo']}", extra=("--hls-window", "3"))
+    srv = hls_srv
     srv.wait_state("small", "up", timeout=10)
     base = srv.url("/live/small")
     pl = wait_playlist(srv, "small", min_segments=3, timeout=30)
@@ -187,8 +224,8 @@ def test_segment_that_slid_out_is_404_after_the_rfc_grace(server, media):
 
 
 @pytest.mark.time_limit(60)
-def test_multivariant_playlist_channel_json_and_m3u(server, media):
-    srv = demo(server, media)
+def test_multivariant_playlist_channel_json_and_m3u(hls_srv):
+    srv = demo(hls_srv)
     base = srv.url("/live/demo")
     for name, media_uri in (("master.m3u8", "index.m3u8"), ("master.ll.m3u8", "index.ll.m3u8")):
         mv = Playlist(http_get(f"{base}/{name}").text)
@@ -225,8 +262,8 @@ def test_multivariant_playlist_channel_json_and_m3u(server, media):
 
 
 @pytest.mark.time_limit(60)
-def test_blocking_reload_and_malformed_queries(server, media):
-    srv = demo(server, media)
+def test_blocking_reload_and_malformed_queries(hls_srv):
+    srv = demo(hls_srv)
     base = srv.url("/live/demo")
     pl = get_playlist(f"{base}/index.ll.m3u8")
     msn = pl.last_msn
@@ -271,16 +308,12 @@ def test_blocking_reload_and_malformed_queries(server, media):
 
 
 @pytest.mark.time_limit(60)
-def test_blocking_request_gets_503_when_the_source_stops(server, tmp_path_factory):
+def test_blocking_request_gets_503_when_the_source_stops(hls_srv, _hls_server):
     """A UDP source stops: a blocking reload for the next part and the request
     for the preload-hinted part do not hang: 503 after at most 3 target
     durations."""
-    feed = make_fixture("long", tmp_path_factory.getbasetemp() / "hls-media")
-    srv = server()
-    port = free_port(socket.SOCK_DGRAM)
-    srv.add_channel("live", f"udp://127.0.0.1:{port}")
-    sender = PacedUdpSender(feed, [("127.0.0.1", port)], FIXTURE_RATES["long"], seconds=40)
-    sender.start()
+    srv = hls_srv
+    sender = _hls_server.live_sender
     try:
         wait_playlist(srv, "live", ll=True, min_segments=2, timeout=20)
     finally:

@@ -4,7 +4,12 @@
 boundaries), streamlink, VLC (as nobody), and hls.js in Debian's headless
 Chromium driven by playwright-core (screenshots are written into the test's
 tmp folder); also across a file-playout loop and after a source switch
-(EXT-X-DISCONTINUITY) with hls.js and ffmpeg."""
+(EXT-X-DISCONTINUITY) with hls.js and ffmpeg.
+
+The tests share one server whose channels `demo` (demo.ts) and `loop`
+(short.ts, whose source the last test changes) start together, so that each
+warms up while the tests before it run; the server is checked after each test
+like the `server` fixture's."""
 
 import socket
 import threading
@@ -12,26 +17,47 @@ import time
 
 import pytest
 
-from harness import (TsChecker, assert_h264_aac, ffmpeg_feeder, ffprobe_json, free_port, run_parallel, vlc_play,
-                     wait_until)
+from harness import (SharedServer, TsChecker, assert_h264_aac, ffmpeg_feeder, ffprobe_json, free_port, run_parallel,
+                     vlc_play, wait_until)
 from hls_harness import (HlsJsPlayer, assert_ffmpeg_hls_clean, assert_hlsjs_played, describe_hlsjs,
                          ffmpeg_hls_decode, get_playlist, streamlink_capture, wait_playlist)
 
 
-def hls_channel(server, name, source, min_segments=3):
-    srv = server()
-    srv.add_channel(name, source)
+@pytest.fixture(scope="module")
+def _play_server(tmp_path_factory, media):
+    shared = SharedServer(tmp_path_factory, "hls-play")
+    try:
+        shared.srv.start()
+        shared.srv.add_channel("demo", f"file://{media['demo']}")
+        shared.srv.add_channel("loop", f"file://{media['short']}")
+        yield shared
+    finally:
+        problems = shared.close()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def play_srv(request, _play_server):
+    """The module's server, checked after the test (alive, no sanitizer report)."""
+    yield _play_server.begin(request.node)
+    problems = _play_server.end()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def hls_channel(srv, name, min_segments=3):
     srv.wait_state(name, "up", timeout=10)
     wait_playlist(srv, name, min_segments=min_segments, timeout=30)
     return srv
 
 
 @pytest.mark.time_limit(150)
-def test_cli_players_play_hls_and_ll_hls(server, media, tmp_path):
+def test_cli_players_play_hls_and_ll_hls(play_srv, tmp_path):
     """ffprobe (multivariant playlist), ffmpeg on index.m3u8 for 20 s (ten 2 s
     segments: >= 3 boundaries) and on index.ll.m3u8, streamlink and VLC, at
     the same time on one channel."""
-    srv = hls_channel(server, "demo", f"file://{media['demo']}")
+    srv = hls_channel(play_srv, "demo")
     base = srv.url("/live/demo")
 
     def probe():
@@ -63,11 +89,11 @@ def test_cli_players_play_hls_and_ll_hls(server, media, tmp_path):
 
 
 @pytest.mark.time_limit(150)
-def test_hlsjs_plays_hls_and_ll_hls_in_chromium(server, media, tmp_path):
+def test_hlsjs_plays_hls_and_ll_hls_in_chromium(play_srv, tmp_path):
     """hls.js in headless Chromium (page on another origin: CORS) plays the
     plain and the low-latency playlist: currentTime advances 10 s, no hls.js
     error, a picture on screen; screenshots hlsjs-*.png in tmp_path."""
-    srv = hls_channel(server, "demo", f"file://{media['demo']}")
+    srv = hls_channel(play_srv, "demo")
     base = srv.url("/live/demo")
     plain = HlsJsPlayer(f"{base}/master.m3u8", tmp_path / "hlsjs-plain.png", seconds=10, timeout=60,
                         low_latency=False)
@@ -90,13 +116,13 @@ def test_hlsjs_plays_hls_and_ll_hls_in_chromium(server, media, tmp_path):
 
 
 @pytest.mark.time_limit(180)
-def test_hlsjs_and_ffmpeg_play_across_loop_and_source_switch(server, media, procs, tmp_path):
+def test_hlsjs_and_ffmpeg_play_across_loop_and_source_switch(play_srv, media, procs, tmp_path):
     """A file-playout channel of short.ts (loops every 10 s); hls.js (plain and
     LL, each checked on its own) and ffmpeg play across at least one loop; then
     `channel set --source` switches to a UDP feed of demo.ts: the playlist gets
     an EXT-X-DISCONTINUITY, and hls.js plays 10 s more of the new source
     (1280x720) with no error, ffmpeg decodes across the switch without an error."""
-    srv = hls_channel(server, "loop", f"file://{media['short']}")
+    srv = hls_channel(play_srv, "loop")
     base = srv.url("/live/loop")
     port = free_port(socket.SOCK_DGRAM)
 

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from clock import make_clock_live, make_clock_ts, read_clock
-from harness import StreamClient, TsChecker, free_port, vlc_play, wait_until
+from harness import StreamClient, TsChecker, free_port, run_parallel, vlc_play, wait_until
 from hls_harness import HlsJsPlayer
 from test_40_subscribers import playlist_for, token_of
 
@@ -68,50 +68,70 @@ def test_players_play_the_right_moment(archive, tmp_path):
     # the first segment is the one playing at `from`: it starts at most a GOP before
     assert frm - 2.1 <= pdt <= frm, (pdt, frm)
     url = srv.url(path)
-    # ffmpeg: the first decoded frame stands for the playlist's first moment
-    shown = read_clock(url)[0]
-    print(f"ffmpeg: asked {frm}, first frame {shown:.2f}")
-    assert abs(shown - pdt) < 0.05, (shown, pdt)
     total = sum(float(d) for d in re.findall(r"#EXTINF:([\d.]+),", text))
     assert LENGTH <= total <= LENGTH + 4.5, total
-    # and its last frame is two minutes on
-    end = read_clock(url, seek=total - 0.5)[0]
-    assert abs(end - (pdt + total - 0.5)) < 0.5, (end, pdt + total)
-    # VLC plays it (and records what it demuxed: the same moment)
-    vlc = vlc_play(url, seconds=6, min_bytes=100_000)
-    assert vlc["picture_sizes"], vlc
-    # hls.js in Chromium: after playing 4 s, the picture on screen stands for pdt + currentTime
-    shot = tmp_path / "hlsjs.png"
-    player = HlsJsPlayer(url, shot, seconds=4, timeout=60, low_latency=False)
-    res = player.result()
-    # A recording cut at a keyframe may begin with a few hundred ms of video
-    # before its first audio frame: hls.js steps over that hole once, at the
-    # start (non-fatal); nothing else is allowed.
-    errors = [e for e in res.get("errors") or []
-              if not (e.get("details") == "bufferSeekOverHole" and not e.get("fatal") and e.get("ct", 9) < 1)]
-    assert res.get("advanced", 0) >= 4 and not errors, (res.get("reason"), res.get("errors"), res)
-    on_screen = read_clock(str(shot))[0]
-    print(f"hls.js: currentTime {res['currentTime']:.2f}, on screen {on_screen:.2f}, expected {pdt + res['currentTime']:.2f}")
-    assert abs(on_screen - (pdt + res["currentTime"])) < 1.0, (on_screen, pdt, res["currentTime"])
+
+    # ffmpeg, VLC and hls.js play the range at the same time (each is checked on its own)
+    def ffmpeg():
+        # the first decoded frame stands for the playlist's first moment
+        shown = read_clock(url)[0]
+        print(f"ffmpeg: asked {frm}, first frame {shown:.2f}")
+        assert abs(shown - pdt) < 0.05, (shown, pdt)
+        # and its last frame is two minutes on
+        end = read_clock(url, seek=total - 0.5)[0]
+        assert abs(end - (pdt + total - 0.5)) < 0.5, (end, pdt + total)
+
+    def vlc():
+        # VLC plays it (and records what it demuxed: the same moment)
+        vlc = vlc_play(url, seconds=6, min_bytes=100_000)
+        assert vlc["picture_sizes"], vlc
+
+    def hlsjs():
+        # hls.js in Chromium: after playing 4 s, the picture on screen stands for pdt + currentTime
+        shot = tmp_path / "hlsjs.png"
+        player = HlsJsPlayer(url, shot, seconds=4, timeout=60, low_latency=False)
+        try:
+            res = player.result()
+        finally:
+            player.kill()
+        # A recording cut at a keyframe may begin with a few hundred ms of video
+        # before its first audio frame: hls.js steps over that hole once, at the
+        # start (non-fatal); nothing else is allowed.
+        errors = [e for e in res.get("errors") or []
+                  if not (e.get("details") == "bufferSeekOverHole" and not e.get("fatal") and e.get("ct", 9) < 1)]
+        assert res.get("advanced", 0) >= 4 and not errors, (res.get("reason"), res.get("errors"), res)
+        on_screen = read_clock(str(shot))[0]
+        print(f"hls.js: currentTime {res['currentTime']:.2f}, on screen {on_screen:.2f}, "
+              f"expected {pdt + res['currentTime']:.2f}")
+        assert abs(on_screen - (pdt + res["currentTime"])) < 1.0, (on_screen, pdt, res["currentTime"])
+
+    run_parallel(ffmpeg=ffmpeg, vlc=vlc, hlsjs=hlsjs)
 
 
 def test_timeshift_starts_where_asked_and_live_is_the_wall_clock(archive):
     srv, _ = archive
     frm = int(time.time()) - AGO + 30
-    for path in (f"/live/tv/timeshift_abs-{frm}.ts", f"/live/tv.ts?utc={frm}", "/live/tv/timeshift_rel-{}.ts"):
-        path = path.format(int(time.time()) - frm)   # (relative: from the moment of the request)
-        shown = read_clock(srv.url(path))[0]
-        print(f"{path}: first frame {shown:.2f} (asked {frm})")
-        assert frm - 2.1 <= shown <= frm + 1.1, (path, shown, frm)
-    # paced in real time: after 3 s lead, as much stream time as wall time
-    c = StreamClient(srv.url(f"/live/tv/timeshift_abs-{frm}.ts"))
-    checker = TsChecker()
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 8:
-        checker.feed(c.recv(65536))
-    c.close()
-    assert not checker.sync_errors and checker.cc_error_count <= 4, checker.summary()
-    assert 8 + 1 <= checker.pcr_time <= 8 + 3 + 2.5, checker.summary()
+
+    def first_frames():
+        for path in (f"/live/tv/timeshift_abs-{frm}.ts", f"/live/tv.ts?utc={frm}", "/live/tv/timeshift_rel-{}.ts"):
+            path = path.format(int(time.time()) - frm)   # (relative: from the moment of the request)
+            shown = read_clock(srv.url(path))[0]
+            print(f"{path}: first frame {shown:.2f} (asked {frm})")
+            assert frm - 2.1 <= shown <= frm + 1.1, (path, shown, frm)
+
+    def paced():
+        # paced in real time: after 3 s lead, as much stream time as wall time
+        c = StreamClient(srv.url(f"/live/tv/timeshift_abs-{frm}.ts"))
+        checker = TsChecker()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 8:
+            checker.feed(c.recv(65536))
+        c.close()
+        assert not checker.sync_errors and checker.cc_error_count <= 4, checker.summary()
+        assert 8 + 1 <= checker.pcr_time <= 8 + 3 + 2.5, checker.summary()
+
+    # (at the same time: each viewer is a stream of its own)
+    run_parallel(first_frames=first_frames, paced=paced)
     # the live playlists with ?utc= start there too, and grow
     text = srv.get(f"/live/tv/index.m3u8?utc={frm}").text
     assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text and frm - 2.1 <= first_pdt(text) <= frm, text[:400]
